@@ -1,0 +1,120 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every target of ours (not by dependencies).
+let swiftSettings: [SwiftSetting] = [
+    // SE-0335: spell out existential types with `any`.
+    .enableUpcomingFeature("ExistentialAny"),
+    // SE-0444: a file sees only the modules it imports itself.
+    .enableUpcomingFeature("MemberImportVisibility"),
+    // A warning in our code fails the build; dependencies are not affected.
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "billing-events",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "billing-events", targets: ["billing-events"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BillingCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BillingStore",
+            dependencies: [
+                "BillingCore",
+                "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BillingHTTP",
+            dependencies: [
+                "BillingCore",
+                "BillingStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "billing-events",
+            dependencies: [
+                "BillingHTTP",
+                "BillingStore",
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "postgres-bench",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/postgres-bench",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BillingCoreTests",
+            dependencies: ["BillingCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BillingStoreTests",
+            dependencies: ["BillingStore", "Postgres", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BillingHTTPTests",
+            dependencies: [
+                "BillingHTTP",
+                "BillingStore",
+                "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

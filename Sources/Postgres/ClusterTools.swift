@@ -1,0 +1,127 @@
+import Foundation
+
+/// The PostgreSQL server programs and the user they run as, for ``EmbeddedPostgres``.
+struct ClusterTools {
+    let initdb: String
+    let pgCtl: String
+    /// The unprivileged user to run the programs as, when we are root.
+    let runAs: (name: String, uid: uid_t, gid: gid_t)?
+
+    init(options: EmbeddedPostgres.Options) throws {
+        let directory = try Self.binDirectory(preferred: options.binDirectory)
+        initdb = directory + "/initdb"
+        pgCtl = directory + "/pg_ctl"
+        if geteuid() == 0 {
+            let name = options.systemUser ?? "postgres"
+            guard let entry = getpwnam(name) else {
+                throw EmbeddedPostgresError(
+                    "PostgreSQL refuses to run as root, and there is no user '\(name)' to run it as. "
+                        + "Create one (useradd --system \(name)), run as a normal user, or set DATABASE_URL.")
+            }
+            runAs = (name, entry.pointee.pw_uid, entry.pointee.pw_gid)
+        } else if let name = options.systemUser, let entry = getpwnam(name), entry.pointee.pw_uid != geteuid() {
+            throw EmbeddedPostgresError("running the cluster as '\(name)' needs root")
+        } else {
+            runAs = nil
+        }
+    }
+
+    /// Finds a directory with both `initdb` and `pg_ctl`, or says what to install.
+    static func binDirectory(preferred: String?) throws -> String {
+        var candidates: [String] = []
+        if let preferred { candidates.append(preferred) }
+        if let environment = ProcessInfo.processInfo.environment["PG_BINDIR"] { candidates.append(environment) }
+        let versioned = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .compactMap(Int.init).sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" }
+        candidates += versioned
+        candidates += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        candidates += ["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin"]
+        let fileManager = FileManager.default
+        if let found = candidates.first(where: {
+            fileManager.isExecutableFile(atPath: $0 + "/initdb") && fileManager.isExecutableFile(atPath: $0 + "/pg_ctl")
+        }) {
+            return found
+        }
+        throw EmbeddedPostgresError(
+            "the PostgreSQL server programs (initdb, pg_ctl) are not installed; looked in "
+                + "\(candidates.prefix(6).joined(separator: ", ")). Install them (apt-get install postgresql) "
+                + "or set DATABASE_URL to a running server.")
+    }
+
+    /// Creates `path` (mode 0700) owned by the cluster's user, and checks that user can reach it.
+    func prepareDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard let runAs else { return }
+        guard chown(path, runAs.uid, runAs.gid) == 0 else {
+            throw EmbeddedPostgresError("cannot give \(path) to user '\(runAs.name)': \(String(cString: strerror(errno)))")
+        }
+        let probe = try run("/usr/bin/test", ["-w", path])
+        guard probe.status == 0 else {
+            throw EmbeddedPostgresError(
+                "user '\(runAs.name)' cannot reach \(path): a parent directory is not searchable by it. "
+                    + "Work in a directory other users can enter, or set DATABASE_URL.")
+        }
+    }
+
+    /// Runs a program (as the cluster's user when root) and returns its exit status and output.
+    ///
+    /// Uses `posix_spawn` and `waitpid` rather than Foundation's `Process`, which detects exit
+    /// through a descriptor the child inherits: a server started by `pg_ctl` keeps it open forever.
+    func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let argv = runAs.map { [Self.runuser, "-u", $0.name, "--", program] } ?? [program]
+        let outputPath = NSTemporaryDirectory() + "billing-events-\(getpid())-\(UUID().uuidString).out"
+        defer { unlink(outputPath) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let cArguments = (argv + arguments).map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else {
+            throw EmbeddedPostgresError("cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else {
+                throw EmbeddedPostgresError("waiting for \(program) failed: \(String(cString: strerror(errno)))")
+            }
+        }
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
+        let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitStatus, output)
+    }
+
+    private static let runuser =
+        ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        ?? "/usr/sbin/runuser"
+}
+
+/// An exclusive `flock` on a file, so concurrent processes prepare a cluster one at a time.
+struct FileLock {
+    private let descriptor: Int32
+
+    init(path: String) throws {
+        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw EmbeddedPostgresError("cannot open lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                close(descriptor)
+                throw EmbeddedPostgresError("cannot lock \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    func release() {
+        close(descriptor)
+    }
+}

@@ -1,0 +1,77 @@
+import CLibPQ
+import Foundation
+
+/// Where and how to connect: a libpq URI or conninfo string, passed through unchanged, so every
+/// libpq parameter and `PG*` environment variable works.
+public struct PostgresConfiguration: Sendable {
+    /// A `postgresql://` URI or `key=value` conninfo; empty means libpq's defaults and `PG*` variables.
+    public var connectionString: String
+    /// `application_name` used when the connection string sets none.
+    public var applicationName: String
+    /// Seconds to wait for a connection when the connection string sets no `connect_timeout`.
+    public var connectTimeout: Int
+
+    /// Creates a configuration.
+    public init(connectionString: String, applicationName: String = "billing-events", connectTimeout: Int = 10) {
+        self.connectionString = connectionString
+        self.applicationName = applicationName
+        self.connectTimeout = connectTimeout
+    }
+
+    /// Checks the syntax of the connection string without connecting.
+    public func validate() throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &errorMessage) else {
+            let message = errorMessage.map { String(cString: $0) } ?? "invalid connection string"
+            if let errorMessage { PQfreemem(errorMessage) }
+            throw PostgresError(code: .unableToConnect, message: message.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        PQconninfoFree(options)
+    }
+
+    /// The effective host, port, database and user (defaults and `PG*` variables applied), never the
+    /// password: safe to log.
+    public var redactedDescription: String {
+        var values: [String: String] = [:]
+        if let defaults = PQconndefaults() {
+            collect(defaults, into: &values)
+            PQconninfoFree(defaults)
+        }
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        if let parsed = PQconninfoParse(connectionString, &errorMessage) {
+            collect(parsed, into: &values)
+            PQconninfoFree(parsed)
+        } else if let errorMessage {
+            PQfreemem(errorMessage)
+            return "(unparsable connection string)"
+        }
+        let host = values["host"] ?? values["hostaddr"] ?? "/var/run/postgresql"
+        let port = values["port"] ?? "5432"
+        let user = values["user"] ?? "?"
+        let dbname = values["dbname"] ?? user
+        return "host=\(host) port=\(port) dbname=\(dbname) user=\(user)"
+    }
+
+    /// Whether the connection string sets `key` itself.
+    func sets(_ key: String) -> Bool {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let parsed = PQconninfoParse(connectionString, &errorMessage) else {
+            if let errorMessage { PQfreemem(errorMessage) }
+            return false
+        }
+        defer { PQconninfoFree(parsed) }
+        var values: [String: String] = [:]
+        collect(parsed, into: &values)
+        return values[key] != nil
+    }
+
+    private func collect(_ options: UnsafeMutablePointer<PQconninfoOption>, into values: inout [String: String]) {
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val, value.pointee != 0 {
+                values[String(cString: keyword)] = String(cString: value)
+            }
+            option += 1
+        }
+    }
+}

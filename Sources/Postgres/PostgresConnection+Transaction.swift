@@ -1,0 +1,49 @@
+import CLibPQ
+import Logging
+
+/// Transaction isolation levels.
+public enum PostgresIsolationLevel: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
+extension PostgresConnection {
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    ///
+    /// If the server aborted the transaction (a statement failed and `body` swallowed the error),
+    /// COMMIT would silently roll back; this throws instead.
+    @discardableResult
+    public func withTransaction<T>(
+        isolation level: PostgresIsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        actorIsolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending T
+    ) async throws -> sending T {
+        try await query(PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(level.rawValue)\(readOnly ? " READ ONLY" : "")"))
+        let value: T
+        do {
+            value = try await body(self)
+        } catch {
+            await rollbackQuietly()
+            throw error
+        }
+        let commit = try await query("COMMIT")
+        if commit.commandTag == "ROLLBACK" {
+            throw PostgresError(
+                code: "25P02", message: "the transaction was aborted by an earlier error and has been rolled back")
+        }
+        return value
+    }
+
+    /// Rolls back after a failure; a connection that cannot roll back is closed so it is never reused.
+    func rollbackQuietly() {
+        guard let handle, PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
+        do {
+            try simpleQuery(unsafeSQL: "ROLLBACK")
+        } catch {
+            logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"])
+            close()
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import CLibPQ
+import Foundation
+import Logging
+import Synchronization
+
+/// One libpq connection, confined to its own serial executor.
+///
+/// Every libpq call runs on the connection's private dispatch queue, never on Swift's cooperative
+/// pool, so a slow query blocks only this connection. Results are decoded into `Sendable` values
+/// before they leave the actor. Cancelling the calling task sends `PQcancel` to the server.
+public actor PostgresConnection {
+    private static let counter = Atomic<Int>(0)
+
+    private let executor: ConnectionExecutor
+    /// The actor runs on its own queue, not on the cooperative pool.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// A process-unique number, for logs.
+    public nonisolated let id: Int
+    /// Where server notices and connection events are logged.
+    public nonisolated let logger: Logger
+
+    /// The `PGconn*`; nil once closed. Only touched on `executor`.
+    var handle: OpaquePointer?
+    let cancelHandle = CancelHandle()
+    private let noticeSink: NoticeSink
+    /// True while a COPY is open; the connection cannot be reused until it ends.
+    var inCopy = false
+
+    private init(logger: Logger) {
+        let id = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
+        self.id = id
+        var logger = logger
+        logger[metadataKey: "pg_connection"] = "\(id)"
+        self.logger = logger
+        self.executor = ConnectionExecutor(name: "pg-conn-\(id)")
+        self.noticeSink = NoticeSink(logger: logger)
+    }
+
+    isolated deinit {
+        closeNow()
+        executor.shutdown()
+    }
+
+    /// Opens a connection and pins the session to UTF-8, UTC and ISO dates.
+    public static func connect(_ configuration: PostgresConfiguration, logger: Logger) async throws -> PostgresConnection {
+        let connection = PostgresConnection(logger: logger)
+        try await connection.open(configuration)
+        return connection
+    }
+
+    private func open(_ configuration: PostgresConfiguration) throws {
+        var keywords = ["dbname", "client_encoding", "fallback_application_name"]
+        var values = [configuration.connectionString, "UTF8", configuration.applicationName]
+        if !configuration.sets("connect_timeout") {
+            keywords.append("connect_timeout")
+            values.append(String(configuration.connectTimeout))
+        }
+        let keywordPointers = keywords.map { strdup($0) } + [nil]
+        let valuePointers = values.map { strdup($0) } + [nil]
+        defer {
+            keywordPointers.forEach { free($0) }
+            valuePointers.forEach { free($0) }
+        }
+        let connection = keywordPointers.map { UnsafePointer($0) }.withUnsafeBufferPointer { keywordBuffer in
+            valuePointers.map { UnsafePointer($0) }.withUnsafeBufferPointer { valueBuffer in
+                PQconnectdbParams(keywordBuffer.baseAddress, valueBuffer.baseAddress, 1)
+            }
+        }
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.flatMap { PQerrorMessage($0) }.map { String(cString: $0) } ?? "out of memory"
+            if let connection { PQfinish(connection) }
+            throw PostgresError(code: .unableToConnect, message: message.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        handle = connection
+        PQsetNoticeReceiver(connection, noticeReceiver, Unmanaged.passUnretained(noticeSink).toOpaque())
+        cancelHandle.set(PQgetCancel(connection))
+        // Pinned per session, so text output parses the same whatever the server's defaults are.
+        _ = try simpleQuery(
+            unsafeSQL: "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; "
+                + "SET bytea_output = 'hex'; SET extra_float_digits = 3")
+        logger.debug("connected", metadata: ["backend_pid": "\(PQbackendPID(connection))"])
+    }
+
+    /// Runs one statement with bound parameters and returns all its rows.
+    @discardableResult
+    public nonisolated func query(_ query: PostgresQuery) async throws -> PostgresResult {
+        try await withCancellation { try await self.execute(query) }
+    }
+
+    /// Runs a script of one or more statements without parameters (simple query protocol).
+    /// Only for SQL the program owns, such as migration files.
+    @discardableResult
+    public func simpleQuery(unsafeSQL sql: String) throws -> PostgresResult {
+        let handle = try requireHandle()
+        guard let result = PQexec(handle, sql) else { throw failure(query: sql) }
+        defer { PQclear(result) }
+        return try decode(result, query: sql)
+    }
+
+    /// The server process id of this session (`pg_backend_pid()`), for diagnostics and tests.
+    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+
+    /// True while the session is healthy, idle and outside any transaction: safe to hand to another user.
+    public var isReusable: Bool {
+        guard let handle, !inCopy else { return false }
+        return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// Cheap liveness check without a round trip: reads whatever the server sent while the
+    /// connection sat idle (a terminated backend's goodbye, end of file after a restart).
+    public func checkAlive() -> Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+        // A terminated backend sends its FATAL message (libpq passes it to the notice receiver) and
+        // then closes the socket; libpq notices the end of file only on a later read, so read until
+        // nothing is pending.
+        for _ in 0..<4 {
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0 else { break }
+            if PQconsumeInput(handle) == 0 { return false }
+            while let notification = PQnotifies(handle) { PQfreemem(notification) }
+        }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Closes the connection. Further calls fail with `connectionDoesNotExist`.
+    public func close() {
+        closeNow()
+    }
+
+    private func closeNow() {
+        cancelHandle.free()
+        if let handle {
+            PQfinish(handle)
+            self.handle = nil
+        }
+    }
+
+    // MARK: - Internals shared by the extensions
+
+    func requireHandle() throws -> OpaquePointer {
+        guard let handle else {
+            throw PostgresError(code: .connectionDoesNotExist, message: "the connection is closed")
+        }
+        return handle
+    }
+
+    func execute(_ query: PostgresQuery) throws -> PostgresResult {
+        let handle = try requireHandle()
+        let result = try LibPQ.withParameters(query.binds) { count, types, values, lengths, formats in
+            PQexecParams(handle, query.sql, count, types, values, lengths, formats, 0)
+        }
+        guard let result else { throw failure(query: query.sql) }
+        defer { PQclear(result) }
+        return try decode(result, query: query.sql)
+    }
+
+    func decode(_ result: OpaquePointer, query: String?) throws -> PostgresResult {
+        do {
+            return try LibPQ.decode(result, connection: handle!, query: query)
+        } catch let error as PostgresError {
+            throw noteFailure(error)
+        }
+    }
+
+    func failure(query: String?) -> PostgresError {
+        noteFailure(LibPQ.connectionError(handle, query: query))
+    }
+
+    /// Closes a connection whose server side is gone, so nobody reuses it.
+    private func noteFailure(_ error: PostgresError) -> PostgresError {
+        if let handle, error.isConnectionLoss || PQstatus(handle) != CONNECTION_OK {
+            logger.debug("connection lost", metadata: ["sqlstate": "\(error.code)"])
+            closeNow()
+        }
+        return error
+    }
+
+    /// Runs `operation` with task cancellation mapped to `PQcancel`. The operation must hop onto
+    /// the connection itself (`await self.…`): a closure handed to `withTaskCancellationHandler`
+    /// runs on the cooperative pool, where blocking libpq calls must never run.
+    nonisolated func withCancellation<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
+        try Task.checkCancellation()
+        return try await withTaskCancellationHandler(operation: operation) { [cancelHandle] in
+            cancelHandle.requestCancel()
+        }
+    }
+}
+
+/// The `PGcancel*` of a connection, usable from any thread (libpq documents `PQcancel` as thread-safe).
+final class CancelHandle: Sendable {
+    private struct Pointer: @unchecked Sendable {
+        // Guarded by the mutex below; PQcancel and PQfreeCancel never overlap.
+        var value: OpaquePointer?
+    }
+    private let pointer = Mutex(Pointer(value: nil))
+
+    func set(_ value: OpaquePointer?) {
+        pointer.withLock { $0.value = value }
+    }
+
+    func free() {
+        pointer.withLock {
+            if let value = $0.value { PQfreeCancel(value) }
+            $0.value = nil
+        }
+    }
+
+    /// Asks the server to cancel the running statement, from a thread of its own because it connects.
+    func requestCancel() {
+        Thread.detachNewThread {
+            self.pointer.withLock {
+                guard let value = $0.value else { return }
+                var buffer = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(value, &buffer, Int32(buffer.count))
+            }
+        }
+    }
+}
+
+/// Receives libpq notices for one connection and forwards them to its logger instead of stderr.
+final class NoticeSink: Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+
+    func log(_ result: OpaquePointer) {
+        func field(_ code: Int32) -> String { PQresultErrorField(result, code).map { String(cString: $0) } ?? "" }
+        let severity = field(CLIBPQ_DIAG_SEVERITY)
+        let level: Logger.Level = severity == "WARNING" ? .warning : (severity == "NOTICE" ? .info : .debug)
+        logger.log(
+            level: level, "postgres \(severity.lowercased()): \(field(CLIBPQ_DIAG_MESSAGE_PRIMARY))",
+            metadata: ["sqlstate": "\(field(CLIBPQ_DIAG_SQLSTATE))"])
+    }
+}
+
+private let noticeReceiver: PQnoticeReceiver = { context, result in
+    guard let context, let result else { return }
+    Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue().log(result)
+}

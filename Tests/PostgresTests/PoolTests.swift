@@ -1,0 +1,150 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+@Suite struct PoolTests {
+    @Test func exhaustionTimesOutWithAClearError() async throws {
+        let pool = PostgresPool(
+            configuration: try await TestDatabase.server(),
+            options: .init(maxConnections: 2, checkoutTimeout: .milliseconds(300)), logger: TestDatabase.logger)
+        let holders = Task {
+            try await withThrowingTaskGroup { group in
+                for _ in 0..<2 { group.addTask { try await pool.query("SELECT pg_sleep(1.5)") } }
+                try await group.waitForAll()
+            }
+        }
+        try await eventually { await pool.statistics.inUse == 2 }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: PostgresPoolError.self) { try await pool.query("SELECT 1") }
+        #expect(error?.code == .checkoutTimeout)
+        #expect(error?.message.contains("2 of 2 open") == true)
+        #expect(clock.now - start >= .milliseconds(250))
+        #expect(clock.now - start < .seconds(1))
+        try await holders.value
+        #expect(try await pool.query("SELECT 1").affectedRows == 1)
+        #expect(await pool.statistics.open <= 2)
+        await pool.close()
+    }
+
+    @Test func waitersAreServedFirstComeFirstServed() async throws {
+        let pool = PostgresPool(
+            configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)
+        let order = Recorder()
+        let holder = Task { try await pool.query("SELECT pg_sleep(0.5)") }
+        try await eventually { await pool.statistics.inUse == 1 }
+        var waiters: [Task<Void, any Error>] = []
+        for index in 0..<5 {
+            waiters.append(Task {
+                try await pool.withConnection { _ in await order.append(index) }
+            })
+            // Let each waiter queue before the next one starts.
+            try await eventually { await pool.statistics.waiting == index + 1 }
+        }
+        #expect(await pool.statistics.waiting == 5)
+        _ = try await holder.value
+        for waiter in waiters { try await waiter.value }
+        #expect(await order.values == [0, 1, 2, 3, 4])
+        await pool.close()
+    }
+
+    @Test func cancelledWaitersLeaveTheQueue() async throws {
+        let pool = PostgresPool(
+            configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)
+        let holder = Task { try await pool.query("SELECT pg_sleep(0.4)") }
+        try await eventually { await pool.statistics.inUse == 1 }
+        let waiter = Task { try await pool.query("SELECT 1") }
+        try await eventually { await pool.statistics.waiting == 1 }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(await pool.statistics.waiting == 0)
+        _ = try await holder.value
+        await pool.close()
+    }
+
+    @Test func connectionsReturnedMidTransactionAreDiscarded() async throws {
+        let pool = PostgresPool(
+            configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)
+        let first = try await pool.withConnection { connection in
+            try await connection.query("BEGIN")
+            return await connection.backendPID
+        }
+        let (second, reusable) = try await pool.withConnection { connection in (await connection.backendPID, await connection.isReusable) }
+        #expect(first != second)
+        #expect(reusable)
+        await pool.close()
+    }
+
+    @Test func recoversAfterTheBackendIsKilled() async throws {
+        let pool = PostgresPool(
+            configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)
+        let victim = try await pool.withConnection { await $0.backendPID }
+        let admin = try await PostgresConnection.connect(TestDatabase.server(), logger: TestDatabase.logger)
+        try await admin.query("SELECT pg_terminate_backend(\(victim))")
+        try await Task.sleep(for: .milliseconds(100))
+        // The idle connection is found dead at checkout and replaced: no error reaches the caller.
+        let replacement = try await pool.withConnection { await $0.backendPID }
+        #expect(replacement != victim)
+
+        // Killed while checked out: that caller gets the error, the next one a fresh connection.
+        let error = await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { connection in
+                try await admin.query("SELECT pg_terminate_backend(\(await connection.backendPID))")
+                try await connection.query("SELECT 1")
+            }
+        }
+        #expect(error?.isConnectionLoss == true)
+        #expect(try await pool.query("SELECT 42").first?.decode(Int.self, at: 0) == 42)
+        await admin.close()
+        await pool.close()
+    }
+
+    @Test func recoversAfterTheServerRestarts() async throws {
+        let cluster = TestDatabase.privateCluster()
+        let configuration = try await cluster.start(logger: TestDatabase.logger)
+        let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 3), logger: TestDatabase.logger)
+        try await pool.query("CREATE TABLE survives (v int)")
+        try await pool.query("INSERT INTO survives VALUES (1)")
+        // A fast shutdown: the test cluster runs without fsync, so only a clean stop keeps the row.
+        try await cluster.stop(mode: .fast)
+        await #expect(throws: (any Error).self) { try await pool.query("SELECT 1") }
+        _ = try await cluster.start(logger: TestDatabase.logger)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var value: Int?
+        while value == nil, clock.now - start < .seconds(10) {
+            value = try? await pool.query("SELECT v FROM survives").first?.decode(Int.self, at: 0)
+        }
+        #expect(value == 1)
+        #expect(clock.now - start < .seconds(2))
+        await pool.close()
+        try await cluster.stop(mode: .immediate)
+    }
+
+    @Test func closedPoolRefusesCheckouts() async throws {
+        let pool = PostgresPool(configuration: try await TestDatabase.server(), logger: TestDatabase.logger)
+        try await pool.query("SELECT 1")
+        await pool.close()
+        let error = await #expect(throws: PostgresPoolError.self) { try await pool.query("SELECT 1") }
+        #expect(error?.code == .closed)
+    }
+}
+
+private actor Recorder {
+    var values: [Int] = []
+    func append(_ value: Int) { values.append(value) }
+}
+
+/// Polls `condition` until it holds, failing after five seconds.
+func eventually(_ condition: () async throws -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(5)
+    while try await !condition() {
+        guard clock.now < deadline else {
+            Issue.record("condition did not hold within five seconds")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}

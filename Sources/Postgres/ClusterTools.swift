@@ -36,6 +36,11 @@ struct ClusterTools {
         candidates += versioned
         candidates += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         candidates += ["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin"]
+        return try find(in: candidates)
+    }
+
+    /// The first of `candidates` holding both programs.
+    static func find(in candidates: [String]) throws -> String {
         let fileManager = FileManager.default
         if let found = candidates.first(where: {
             fileManager.isExecutableFile(atPath: $0 + "/initdb") && fileManager.isExecutableFile(atPath: $0 + "/pg_ctl")

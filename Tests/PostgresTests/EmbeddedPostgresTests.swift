@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+@testable import Postgres
 import TestSupport
 import Testing
 
@@ -33,16 +33,10 @@ import Testing
         try await cluster.stop()
     }
 
-    @Test func missingServerProgramsAreNamed() async throws {
-        var options = EmbeddedPostgres.Options(dataDirectory: TestDatabase.makeScratchDirectory() + "/data")
-        options.binDirectory = "/nonexistent"
-        let environment = ProcessInfo.processInfo.environment
-        // Only meaningful where the search finds nothing else; here we check the message names the fix.
-        do {
-            _ = try await EmbeddedPostgres(options: options).start(logger: TestDatabase.logger)
-            #expect(environment["PATH"] != nil)
-        } catch let error as EmbeddedPostgresError {
-            #expect(error.message.contains("apt-get install postgresql"))
-        }
+    @Test func missingServerProgramsAreNamed() throws {
+        let error = #expect(throws: EmbeddedPostgresError.self) { try ClusterTools.find(in: ["/nonexistent/bin"]) }
+        #expect(error?.message.contains("initdb, pg_ctl") == true)
+        #expect(error?.message.contains("apt-get install postgresql") == true)
+        #expect(error?.message.contains("DATABASE_URL") == true)
     }
 }

@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+
+/// An RFC 9457 problem: the one error shape every route answers with, rendered as
+/// `application/problem+json`. Domain errors become problems here, and only here.
+public struct Problem: HTTPResponseError, Sendable, Equatable {
+    /// HTTP status.
+    public var status: HTTPResponse.Status
+    /// A short, stable summary of the problem type.
+    public var title: String
+    /// What happened in this occurrence.
+    public var detail: String?
+    /// A URI naming the problem type; `about:blank` when the status says it all.
+    public var type: String
+
+    /// Creates a problem.
+    public init(status: HTTPResponse.Status, title: String? = nil, detail: String? = nil, type: String = "about:blank") {
+        self.status = status
+        self.title = title ?? status.reasonPhrase
+        self.detail = detail
+        self.type = type
+    }
+
+    private struct Body: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String?
+    }
+
+    /// The problem as a response.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = try encoder.encode(Body(type: type, title: title, status: status.code, detail: detail))
+        return Response(
+            status: status,
+            headers: [.contentType: "application/problem+json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,49 @@
+import Postgres
+
+/// Whether the database can serve: reachable, and every migration of this build applied.
+public struct DatabaseHealth: Sendable {
+    /// The outcome of one check.
+    public struct Report: Sendable, Equatable {
+        /// The database answered.
+        public var reachable: Bool
+        /// No migration is pending or edited.
+        public var migrated: Bool
+        /// Why the database is not ready, when it is not.
+        public var reason: String?
+        /// Ready to serve traffic.
+        public var isReady: Bool { reachable && migrated }
+    }
+
+    private let runner: MigrationRunner
+
+    /// Creates a check that uses `runner` to compare migrations.
+    public init(runner: MigrationRunner) {
+        self.runner = runner
+    }
+
+    /// Checks the database, giving up after `timeout` so a hung server reads as not ready.
+    public func check(timeout: Duration = .seconds(2)) async -> Report {
+        let runner = self.runner
+        return await withTaskGroup(of: Report?.self) { group in
+            group.addTask {
+                do {
+                    let status = try await runner.status()
+                    if status.isCurrent { return Report(reachable: true, migrated: true) }
+                    let reason = status.edited.isEmpty
+                        ? "migrations pending: \(status.pending.map(String.init).joined(separator: ", "))"
+                        : "applied migrations were edited: \(status.edited.map(String.init).joined(separator: ", "))"
+                    return Report(reachable: true, migrated: false, reason: reason)
+                } catch {
+                    return Report(reachable: false, migrated: false, reason: "database unreachable: \(error)")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? Report(reachable: false, migrated: false, reason: "database did not answer within \(timeout)")
+        }
+    }
+}

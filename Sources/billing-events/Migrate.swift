@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `billing-events migrate`: applies pending migrations once, safe with many instances.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending database migrations (under an advisory lock; safe to run from many instances).")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Only report applied and pending migrations; change nothing.")
+    var status = false
+
+    func run() async throws {
+        try await runMigrate(database: database, statusOnly: status)
+    }
+}

@@ -1,0 +1,58 @@
+import BillingHTTP
+import BillingStore
+import Foundation
+import Hummingbird
+import Logging
+import Postgres
+import ServiceLifecycle
+import UnixSignals
+
+/// The process-wide logger: level from `LOG_LEVEL` (default `info`).
+func makeLogger() -> Logger {
+    var logger = Logger(label: "billing-events")
+    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+    return logger
+}
+
+/// Connects, optionally migrates, and runs the HTTP server and the pool until SIGTERM or SIGINT.
+func runServe(database: DatabaseOptions, host: String, port: Int, migrate: Bool) async throws {
+    let logger = makeLogger()
+    let configuration = try await database.resolve(logger: logger)
+    let pool = PostgresPool(configuration: configuration, options: database.poolOptions, logger: logger)
+    let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
+    if migrate {
+        try await runner.migrate()
+    }
+    let health = DatabaseHealth(runner: runner)
+    let application = buildApplication(
+        configuration: HTTPConfiguration(host: host, port: port),
+        readiness: { await health.check() },
+        logger: logger)
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: pool), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    logger.info("starting", metadata: ["listen": "http://\(host):\(port)", "database": "\(configuration.redactedDescription)"])
+    try await group.run()
+}
+
+/// Applies pending migrations, or only reports them.
+func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
+    let logger = makeLogger()
+    let configuration = try await database.resolve(logger: logger)
+    let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger)
+    let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
+    defer { Task { await pool.close() } }
+    if statusOnly {
+        let status = try await runner.status()
+        print("applied: \(status.applied.map(String.init).joined(separator: ", "))")
+        print("pending: \(status.pending.map(String.init).joined(separator: ", "))")
+        if !status.edited.isEmpty { print("edited after applying: \(status.edited.map(String.init).joined(separator: ", "))") }
+        if !status.unknown.isEmpty { print("unknown to this build: \(status.unknown.map(String.init).joined(separator: ", "))") }
+        return
+    }
+    let applied = try await runner.migrate()
+    print(applied.isEmpty ? "database is up to date" : "applied \(applied.map(\.name).joined(separator: ", "))")
+    await pool.close()
+}

@@ -1,1 +1,181 @@
-print("x")
+// Measures the libpq wrapper against PostgreSQL's own tools on one throwaway server, in one run:
+//   1. single-row INSERT … ON CONFLICT DO NOTHING of a 2 KB jsonb row at 1, 16 and 64 concurrent
+//      tasks, beside pgbench running the same statement with the same number of clients;
+//   2. COPY … FROM STDIN of the same file through the wrapper, beside `psql \copy`.
+// Prints rows/s, latency percentiles and the ratio to the baseline. Usage: scripts/bench [seconds]
+import Foundation
+import Logging
+import Postgres
+
+let seconds = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 5
+let copyRows = 300_000
+let logger: Logger = {
+    var logger = Logger(label: "bench")
+    logger.logLevel = .warning
+    return logger
+}()
+
+let scratch = NSTemporaryDirectory() + "billing-events-bench-\(getpid())"
+try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+chmod(scratch, 0o755)
+// Commits are not flushed to disk, so the figures measure the client path, not this VM's fsync.
+let cluster = EmbeddedPostgres(options: .init(
+    dataDirectory: scratch + "/data", database: "bench",
+    serverSettings: ["synchronous_commit": "off", "max_connections": "200", "shared_buffers": "'256MB'"],
+    fastInit: true))
+let configuration = try await cluster.start(logger: logger)
+defer {
+    try? cluster.stopNow(mode: .immediate)
+    try? FileManager.default.removeItem(atPath: scratch)
+}
+let binDirectory = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin"]
+    .first { FileManager.default.isExecutableFile(atPath: $0 + "/pgbench") } ?? "/usr/bin"
+
+let admin = try await PostgresConnection.connect(configuration, logger: logger)
+try await admin.query("CREATE TABLE bench_events (id bigint PRIMARY KEY, body jsonb NOT NULL)")
+try await admin.query("CREATE TABLE bench_copy (id bigint PRIMARY KEY, label text NOT NULL, amount numeric NOT NULL, body jsonb NOT NULL)")
+
+let body: String = {
+    var text = #"{"type":"payment.succeeded","data":{"id":"pay_123","amount":"49.99","currency":"EUR","note":""#
+    text += String(repeating: "x", count: 2048 - text.utf8.count - 4) + #""}}"#
+    return text
+}()
+
+func runProcess(_ path: String, _ arguments: [String], input: String? = nil) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0 else { throw EmbeddedPostgresError("\(path) failed: \(text)") }
+    return text
+}
+
+let socket = cluster.socketDirectory
+let pgArguments = ["-h", socket, "-p", "5432", "-U", "postgres", "bench"]
+
+/// Wrapper inserts: `clients` tasks, each with its own connection, for `seconds`.
+func wrapperInserts(clients: Int) async throws -> (rate: Double, p50: Double, p99: Double) {
+    let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: clients), logger: logger)
+    let jsonb = PostgresJSONB(body)
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(seconds)
+    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for _ in 0..<clients {
+            group.addTask {
+                try await pool.withConnection { connection in
+                    var samples: [Double] = []
+                    samples.reserveCapacity(50_000)
+                    while clock.now < deadline {
+                        let id = Int64.random(in: 1...1_000_000_000_000)
+                        let start = clock.now
+                        try await connection.query(
+                            "INSERT INTO bench_events (id, body) VALUES (\(id), \(jsonb)) ON CONFLICT DO NOTHING")
+                        samples.append(Double((clock.now - start) / .microseconds(1)))
+                    }
+                    return samples
+                }
+            }
+        }
+        return try await group.reduce(into: []) { $0 += $1 }.sorted()
+    }
+    await pool.close()
+    let p = { (q: Double) in latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] / 1000 }
+    return (Double(latencies.count) / Double(seconds), p(0.5), p(0.99))
+}
+
+/// pgbench with the same statement and client count.
+func pgbenchInserts(clients: Int, mode: String) throws -> (rate: Double, latency: Double) {
+    let script = scratch + "/insert.sql"
+    let literal = PostgresQuery.quoteLiteral(body)
+    try "\\set id random(1, 1000000000000)\nINSERT INTO bench_events (id, body) VALUES (:id, \(literal)) ON CONFLICT DO NOTHING;\n"
+        .write(toFile: script, atomically: true, encoding: .utf8)
+    let output = try runProcess(
+        binDirectory + "/pgbench",
+        ["-n", "-M", mode, "-f", script, "-c", String(clients), "-j", String(min(clients, 2)), "-T", String(seconds)] + pgArguments)
+    func number(after label: String) -> Double {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains(label) }) else { return 0 }
+        return Double(line.split(separator: "=")[1].split(separator: " ")[0]) ?? 0
+    }
+    return (number(after: "tps ="), number(after: "latency average"))
+}
+
+print("billing-events postgres-bench: \(seconds) s per run, 2 KB jsonb rows, server \(try await admin.query("SHOW server_version").first!.decode(String.self, at: 0))")
+print("")
+print("single-row INSERT … ON CONFLICT DO NOTHING (rows/s; latency ms)")
+print("clients | wrapper rows/s | p50   | p99   | pgbench simple | pgbench prepared | wrapper / simple | wrapper / prepared")
+for clients in [1, 16, 64] {
+    try await admin.query("TRUNCATE bench_events")
+    let simple = try pgbenchInserts(clients: clients, mode: "simple")
+    try await admin.query("TRUNCATE bench_events")
+    let prepared = try pgbenchInserts(clients: clients, mode: "prepared")
+    try await admin.query("TRUNCATE bench_events")
+    let wrapper = try await wrapperInserts(clients: clients)
+    print(String(
+        format: "%7d | %14.0f | %5.2f | %5.2f | %14.0f | %16.0f | %15.2fx | %17.2fx",
+        clients, wrapper.rate, wrapper.p50, wrapper.p99, simple.rate, prepared.rate,
+        wrapper.rate / simple.rate, wrapper.rate / prepared.rate))
+}
+
+// COPY: the same CSV file through psql \copy and through the wrapper.
+let csvPath = scratch + "/rows.csv"
+do {
+    _ = FileManager.default.createFile(atPath: csvPath, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: csvPath))
+    var chunk = ""
+    for id in 1...copyRows {
+        chunk += "\(id),\"Zoë №\(id) 日本 🧾\",\(id).99,\"{\"\"n\"\": \(id), \"\"s\"\": \"\"ünïcødé payload for row \(id)\"\"}\"\n"
+        if id % 10_000 == 0 {
+            handle.write(Data(chunk.utf8))
+            chunk = ""
+        }
+    }
+    handle.write(Data(chunk.utf8))
+    try handle.close()
+}
+let fileBytes = (try FileManager.default.attributesOfItem(atPath: csvPath)[.size] as? Int) ?? 0
+let copySQL = "COPY bench_copy (id, label, amount, body) FROM STDIN (FORMAT csv)"
+
+func timed(_ work: () async throws -> Void) async throws -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try await work()
+    return Double((clock.now - start) / .milliseconds(1)) / 1000
+}
+
+var psqlTimes: [Double] = []
+var wrapperTimes: [Double] = []
+for _ in 0..<3 {
+    try await admin.query("TRUNCATE bench_copy")
+    psqlTimes.append(try await timed {
+        _ = try runProcess("/usr/bin/psql", pgArguments + ["-v", "ON_ERROR_STOP=1", "-c", "\\copy bench_copy (id, label, amount, body) FROM '\(csvPath)' (FORMAT csv)"])
+    })
+    try await admin.query("TRUNCATE bench_copy")
+    wrapperTimes.append(try await timed {
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: csvPath))
+        defer { try? input.close() }
+        let copied = try await admin.copyIn(PostgresQuery(unsafeSQL: copySQL)) { writer in
+            while let data = try input.read(upToCount: 1 << 20), !data.isEmpty {
+                try await writer.write(bytes: data)
+            }
+        }
+        precondition(copied == copyRows, "copied \(copied)")
+    })
+}
+let psqlBest = psqlTimes.min()!
+let wrapperBest = wrapperTimes.min()!
+print("")
+print("COPY … FROM STDIN of \(copyRows) rows, \(fileBytes / 1024) KiB CSV with non-ASCII text (best of 3)")
+print(String(format: "psql \\copy: %.0f rows/s (%.2f s)", Double(copyRows) / psqlBest, psqlBest))
+print(String(format: "wrapper:    %.0f rows/s (%.2f s)  = %.2fx of psql \\copy", Double(copyRows) / wrapperBest, wrapperBest, psqlBest / wrapperBest))
+
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+print("")
+print("peak RSS of the benchmark process: \(usage.ru_maxrss / 1024) MiB")
+await admin.close()

@@ -12,6 +12,13 @@ public struct DatabaseHealth: Sendable {
         public var reason: String?
         /// Ready to serve traffic.
         public var isReady: Bool { reachable && migrated }
+
+        /// Creates a report.
+        public init(reachable: Bool, migrated: Bool, reason: String? = nil) {
+            self.reachable = reachable
+            self.migrated = migrated
+            self.reason = reason
+        }
     }
 
     private let runner: MigrationRunner

@@ -96,12 +96,12 @@ public final class PostgresCopyWriter {
     }
 
     /// Writes raw COPY data (already in the statement's format), counted in UTF-8 bytes.
-    public func write(_ text: String) async throws {
+    nonisolated(nonsending) public func write(_ text: String) async throws {
         try await write(bytes: text.utf8)
     }
 
     /// Writes raw bytes.
-    public func write(bytes: some Sequence<UInt8>) async throws {
+    nonisolated(nonsending) public func write(bytes: some Sequence<UInt8>) async throws {
         let before = buffer.count
         buffer.append(contentsOf: bytes)
         bytesWritten += buffer.count - before
@@ -109,7 +109,7 @@ public final class PostgresCopyWriter {
     }
 
     /// Writes one row in COPY's text format: tab-separated, `\N` for NULL, special characters escaped.
-    public func writeRow(_ values: [String?]) async throws {
+    nonisolated(nonsending) public func writeRow(_ values: [String?]) async throws {
         let before = buffer.count
         for (index, value) in values.enumerated() {
             if index > 0 { buffer.append(9) }
@@ -134,7 +134,7 @@ public final class PostgresCopyWriter {
     }
 
     /// Sends what is buffered.
-    public func flush() async throws {
+    nonisolated(nonsending) public func flush() async throws {
         guard !buffer.isEmpty else { return }
         let chunk = buffer
         buffer.removeAll(keepingCapacity: true)

@@ -1,0 +1,15 @@
+/// A billing provider whose webhooks the service accepts.
+public enum Provider: String, Sendable, CaseIterable, Codable {
+    case flexprice
+    case mintcash
+    case mintfax
+
+    /// The prefix of this provider's configuration variables (`FLEXPRICE_WEBHOOK_SECRETS`).
+    public var environmentPrefix: String { rawValue.uppercased() }
+}
+
+/// The provider account mode an event belongs to.
+public enum ProviderEnvironment: String, Sendable, CaseIterable, Codable {
+    case live
+    case test
+}

@@ -41,19 +41,10 @@ let body: String = {
     return text
 }()
 
-func runProcess(_ path: String, _ arguments: [String], input: String? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else { throw EmbeddedPostgresError("\(path) failed: \(text)") }
-    return text
+func runProcess(_ path: String, _ arguments: [String]) throws -> String {
+    let (status, output) = try Subprocess.run([path] + arguments)
+    guard status == 0 else { throw EmbeddedPostgresError("\(path) failed: \(output)") }
+    return output
 }
 
 let socket = cluster.socketDirectory

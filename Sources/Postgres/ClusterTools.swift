@@ -70,38 +70,9 @@ struct ClusterTools {
     }
 
     /// Runs a program (as the cluster's user when root) and returns its exit status and output.
-    ///
-    /// Uses `posix_spawn` and `waitpid` rather than Foundation's `Process`, which detects exit
-    /// through a descriptor the child inherits: a server started by `pg_ctl` keeps it open forever.
     func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let argv = runAs.map { [Self.runuser, "-u", $0.name, "--", program] } ?? [program]
-        let outputPath = NSTemporaryDirectory() + "billing-events-\(getpid())-\(UUID().uuidString).out"
-        defer { unlink(outputPath) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        let cArguments = (argv + arguments).map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
-        guard spawned == 0 else {
-            throw EmbeddedPostgresError("cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else {
-                throw EmbeddedPostgresError("waiting for \(program) failed: \(String(cString: strerror(errno)))")
-            }
-        }
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
-        let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exitStatus, output)
+        return try Subprocess.run(argv + arguments)
     }
 
     private static let runuser =

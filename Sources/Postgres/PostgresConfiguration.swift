@@ -10,12 +10,19 @@ public struct PostgresConfiguration: Sendable {
     public var applicationName: String
     /// Seconds to wait for a connection when the connection string sets no `connect_timeout`.
     public var connectTimeout: Int
+    /// Statements each connection keeps prepared on the server, so repeated queries skip parsing
+    /// and planning. 0 disables it (needed behind poolers in transaction mode that lose them).
+    public var statementCacheCapacity: Int
 
     /// Creates a configuration.
-    public init(connectionString: String, applicationName: String = "billing-events", connectTimeout: Int = 10) {
+    public init(
+        connectionString: String, applicationName: String = "billing-events", connectTimeout: Int = 10,
+        statementCacheCapacity: Int = 256
+    ) {
         self.connectionString = connectionString
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
+        self.statementCacheCapacity = statementCacheCapacity
     }
 
     /// Checks the syntax of the connection string without connecting.

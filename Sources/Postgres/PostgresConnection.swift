@@ -26,8 +26,10 @@ public actor PostgresConnection {
     private let noticeSink: NoticeSink
     /// True while a COPY is open; the connection cannot be reused until it ends.
     var inCopy = false
+    /// Server-side prepared statements of this session (see `PostgresConnection+Statements.swift`).
+    var statements: StatementCache
 
-    private init(logger: Logger) {
+    private init(logger: Logger, statementCacheCapacity capacity: Int) {
         let id = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
         self.id = id
         var logger = logger
@@ -35,6 +37,7 @@ public actor PostgresConnection {
         self.logger = logger
         self.executor = ConnectionExecutor(name: "pg-conn-\(id)")
         self.noticeSink = NoticeSink(logger: logger)
+        self.statements = StatementCache(capacity: capacity)
     }
 
     isolated deinit {
@@ -44,7 +47,7 @@ public actor PostgresConnection {
 
     /// Opens a connection and pins the session to UTF-8, UTC and ISO dates.
     public static func connect(_ configuration: PostgresConfiguration, logger: Logger) async throws -> PostgresConnection {
-        let connection = PostgresConnection(logger: logger)
+        let connection = PostgresConnection(logger: logger, statementCacheCapacity: configuration.statementCacheCapacity)
         try await connection.open(configuration)
         return connection
     }
@@ -143,16 +146,6 @@ public actor PostgresConnection {
             throw PostgresError(code: .connectionDoesNotExist, message: "the connection is closed")
         }
         return handle
-    }
-
-    func execute(_ query: PostgresQuery) throws -> PostgresResult {
-        let handle = try requireHandle()
-        let result = try LibPQ.withParameters(query.binds) { count, types, values, lengths, formats in
-            PQexecParams(handle, query.sql, count, types, values, lengths, formats, 0)
-        }
-        guard let result else { throw failure(query: query.sql) }
-        defer { PQclear(result) }
-        return try decode(result, query: query.sql)
     }
 
     func decode(_ result: OpaquePointer, query: String?) throws -> PostgresResult {

@@ -43,16 +43,20 @@ func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
     let configuration = try await database.resolve(logger: logger)
     let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger)
     let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
-    defer { Task { await pool.close() } }
-    if statusOnly {
-        let status = try await runner.status()
-        print("applied: \(status.applied.map(String.init).joined(separator: ", "))")
-        print("pending: \(status.pending.map(String.init).joined(separator: ", "))")
-        if !status.edited.isEmpty { print("edited after applying: \(status.edited.map(String.init).joined(separator: ", "))") }
-        if !status.unknown.isEmpty { print("unknown to this build: \(status.unknown.map(String.init).joined(separator: ", "))") }
-        return
+    do {
+        if statusOnly {
+            let status = try await runner.status()
+            print("applied: \(status.applied.map(String.init).joined(separator: ", "))")
+            print("pending: \(status.pending.map(String.init).joined(separator: ", "))")
+            if !status.edited.isEmpty { print("edited after applying: \(status.edited.map(String.init).joined(separator: ", "))") }
+            if !status.unknown.isEmpty { print("unknown to this build: \(status.unknown.map(String.init).joined(separator: ", "))") }
+        } else {
+            let applied = try await runner.migrate()
+            print(applied.isEmpty ? "database is up to date" : "applied \(applied.map(\.name).joined(separator: ", "))")
+        }
+    } catch {
+        await pool.close()
+        throw error
     }
-    let applied = try await runner.migrate()
-    print(applied.isEmpty ? "database is up to date" : "applied \(applied.map(\.name).joined(separator: ", "))")
     await pool.close()
 }

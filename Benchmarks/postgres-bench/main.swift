@@ -50,8 +50,30 @@ func runProcess(_ path: String, _ arguments: [String]) throws -> String {
 let socket = cluster.socketDirectory
 let pgArguments = ["-h", socket, "-p", "5432", "-U", "postgres", "bench"]
 
-/// Wrapper inserts: `clients` tasks, each with its own connection, for `seconds`.
-func wrapperInserts(clients: Int) async throws -> (rate: Double, p50: Double, p99: Double) {
+/// A cheap generator of random row ids (no system call per row, like pgbench's own PRNG).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func nextID() -> Int64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int64((z ^ (z >> 31)) % 1_000_000_000_000) + 1
+    }
+}
+
+/// CPU seconds (user + system) used so far by this process or by its finished children.
+func cpuSeconds(_ who: Int32) -> Double {
+    var usage = rusage()
+    getrusage(who, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Wrapper inserts: `clients` tasks, each with its own connection, for `seconds`. `batched` runs each
+/// task's loop on its connection's thread (`perform`), else every insert is its own `await query`.
+func wrapperInserts(clients: Int, batched: Bool) async throws -> (rate: Double, p50: Double, p99: Double, cpu: Double) {
+    let cpuBefore = cpuSeconds(RUSAGE_SELF.rawValue)
     let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: clients), logger: logger)
     let jsonb = PostgresJSONB(body)
     let clock = ContinuousClock()
@@ -60,10 +82,27 @@ func wrapperInserts(clients: Int) async throws -> (rate: Double, p50: Double, p9
         for _ in 0..<clients {
             group.addTask {
                 try await pool.withConnection { connection in
+                    let seed = UInt64.random(in: 1...UInt64.max)
+                    if batched {
+                        return try await connection.perform { connection in
+                            var ids = SplitMix(seed: seed)
+                            var samples: [Double] = []
+                            samples.reserveCapacity(100_000)
+                            while clock.now < deadline {
+                                let id = ids.nextID()
+                                let start = clock.now
+                                try connection.execute(
+                                    "INSERT INTO bench_events (id, body) VALUES (\(id), \(jsonb)) ON CONFLICT DO NOTHING")
+                                samples.append(Double((clock.now - start) / .microseconds(1)))
+                            }
+                            return samples
+                        }
+                    }
+                    var ids = SplitMix(seed: seed)
                     var samples: [Double] = []
-                    samples.reserveCapacity(50_000)
+                    samples.reserveCapacity(100_000)
                     while clock.now < deadline {
-                        let id = Int64.random(in: 1...1_000_000_000_000)
+                        let id = ids.nextID()
                         let start = clock.now
                         try await connection.query(
                             "INSERT INTO bench_events (id, body) VALUES (\(id), \(jsonb)) ON CONFLICT DO NOTHING")
@@ -75,13 +114,15 @@ func wrapperInserts(clients: Int) async throws -> (rate: Double, p50: Double, p9
         }
         return try await group.reduce(into: []) { $0 += $1 }.sorted()
     }
+    let cpu = (cpuSeconds(RUSAGE_SELF.rawValue) - cpuBefore) / Double(latencies.count) * 1e6
     await pool.close()
     let p = { (q: Double) in latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] / 1000 }
-    return (Double(latencies.count) / Double(seconds), p(0.5), p(0.99))
+    return (Double(latencies.count) / Double(seconds), p(0.5), p(0.99), cpu)
 }
 
 /// pgbench with the same statement and client count.
-func pgbenchInserts(clients: Int, mode: String) throws -> (rate: Double, latency: Double) {
+func pgbenchInserts(clients: Int, mode: String) throws -> (rate: Double, cpu: Double) {
+    let cpuBefore = cpuSeconds(RUSAGE_CHILDREN.rawValue)
     let script = scratch + "/insert.sql"
     let literal = PostgresQuery.quoteLiteral(body)
     try "\\set id random(1, 1000000000000)\nINSERT INTO bench_events (id, body) VALUES (:id, \(literal)) ON CONFLICT DO NOTHING;\n"
@@ -93,24 +134,32 @@ func pgbenchInserts(clients: Int, mode: String) throws -> (rate: Double, latency
         guard let line = output.split(separator: "\n").first(where: { $0.contains(label) }) else { return 0 }
         return Double(line.split(separator: "=")[1].split(separator: " ")[0]) ?? 0
     }
-    return (number(after: "tps ="), number(after: "latency average"))
+    let rate = number(after: "tps =")
+    return (rate, (cpuSeconds(RUSAGE_CHILDREN.rawValue) - cpuBefore) / (rate * Double(seconds)) * 1e6)
 }
 
 print("billing-events postgres-bench: \(seconds) s per run, 2 KB jsonb rows, server \(try await admin.query("SHOW server_version").first!.decode(String.self, at: 0))")
 print("")
 print("single-row INSERT … ON CONFLICT DO NOTHING (rows/s; latency ms)")
-print("clients | wrapper rows/s | p50   | p99   | pgbench simple | pgbench prepared | wrapper / simple | wrapper / prepared")
+print("wrapper query: each insert its own `await connection.query` (hops to the connection thread and back)")
+print("wrapper perform: each task's loop runs on its connection's thread via `connection.perform`")
+print("")
+print("clients | mode             | rows/s | p50 ms | p99 ms | client CPU µs/row | vs pgbench simple | vs pgbench prepared")
 for clients in [1, 16, 64] {
     try await admin.query("TRUNCATE bench_events")
     let simple = try pgbenchInserts(clients: clients, mode: "simple")
     try await admin.query("TRUNCATE bench_events")
     let prepared = try pgbenchInserts(clients: clients, mode: "prepared")
-    try await admin.query("TRUNCATE bench_events")
-    let wrapper = try await wrapperInserts(clients: clients)
-    print(String(
-        format: "%7d | %14.0f | %5.2f | %5.2f | %14.0f | %16.0f | %15.2fx | %17.2fx",
-        clients, wrapper.rate, wrapper.p50, wrapper.p99, simple.rate, prepared.rate,
-        wrapper.rate / simple.rate, wrapper.rate / prepared.rate))
+    print(String(format: "%7d | pgbench simple   | %6.0f |      - |      - | %17.1f |                   |", clients, simple.rate, simple.cpu))
+    print(String(format: "%7d | pgbench prepared | %6.0f |      - |      - | %17.1f |                   |", clients, prepared.rate, prepared.cpu))
+    for batched in [false, true] {
+        try await admin.query("TRUNCATE bench_events")
+        let wrapper = try await wrapperInserts(clients: clients, batched: batched)
+        print(String(
+            format: "%7d | %@ | %6.0f | %6.2f | %6.2f | %17.1f | %16.2fx | %18.2fx",
+            clients, batched ? "wrapper perform " : "wrapper query   ", wrapper.rate, wrapper.p50, wrapper.p99, wrapper.cpu,
+            wrapper.rate / simple.rate, wrapper.rate / prepared.rate))
+    }
 }
 
 // COPY: the same CSV file through psql \copy and through the wrapper.

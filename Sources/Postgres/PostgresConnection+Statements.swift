@@ -29,7 +29,9 @@ struct StatementCache {
 
 extension PostgresConnection {
     /// Runs one statement, preparing it on first use so later runs skip parsing and planning.
-    func execute(_ query: PostgresQuery) throws -> PostgresResult {
+    /// The synchronous form of ``query(_:)`` for code already on the connection (inside ``perform(_:)``).
+    @discardableResult
+    public func execute(_ query: PostgresQuery) throws -> PostgresResult {
         let handle = try requireHandle()
         let key = StatementCache.Key(sql: query.sql, types: query.binds.map(\.type.rawValue))
         if let name = statements.name(for: key) {

@@ -91,6 +91,17 @@ public actor PostgresConnection {
         try await withCancellation { try await self.execute(query) }
     }
 
+    /// Runs `body` on the connection's own thread, where ``execute(_:)`` and ``simpleQuery(unsafeSQL:)``
+    /// are plain synchronous calls: a batch of statements costs one thread hop in and one out, not
+    /// two per statement. Cancelling the task cancels whichever statement is running.
+    public nonisolated func perform<T: Sendable>(_ body: @escaping @Sendable (isolated PostgresConnection) throws -> T) async throws -> T {
+        try await withCancellation { try await self.runIsolated(body) }
+    }
+
+    private func runIsolated<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) throws -> T {
+        try body(self)
+    }
+
     /// Runs a script of one or more statements without parameters (simple query protocol).
     /// Only for SQL the program owns, such as migration files.
     @discardableResult

@@ -171,3 +171,29 @@ import Testing
         #expect(await connection.isReusable == false)
     }
 }
+
+@Suite struct PerformTests {
+    @Test func runsStatementsSynchronouslyOnTheConnection() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            let connection = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
+            let count = try await connection.perform { connection in
+                try connection.execute("CREATE TABLE t (id int PRIMARY KEY)")
+                for id in 1...50 { try connection.execute("INSERT INTO t VALUES (\(id))") }
+                return try connection.execute("SELECT count(*) FROM t").first!.decode(Int.self, at: 0)
+            }
+            #expect(count == 50)
+            await connection.close()
+        }
+    }
+
+    @Test func cancellingThePerformingTaskCancelsTheStatement() async throws {
+        let connection = try await PostgresConnection.connect(TestDatabase.server(), logger: TestDatabase.logger)
+        let task = Task { try await connection.perform { try $0.execute("SELECT pg_sleep(30)") } }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        let error = await #expect(throws: PostgresError.self) { try await task.value }
+        #expect(error?.code == .queryCanceled)
+        #expect(await connection.isReusable)
+        await connection.close()
+    }
+}

@@ -160,8 +160,9 @@ public actor PostgresConnection {
     }
 
     func decode(_ result: OpaquePointer, query: String?) throws -> PostgresResult {
+        let handle = try requireHandle()
         do {
-            return try LibPQ.decode(result, connection: handle!, query: query)
+            return try LibPQ.decode(result, connection: handle, query: query)
         } catch let error as PostgresError {
             throw noteFailure(error)
         }

@@ -11,6 +11,6 @@ struct Migrate: AsyncParsableCommand {
     var status = false
 
     func run() async throws {
-        try await runMigrate(database: database, statusOnly: status)
+        try await reportingErrors { try await runMigrate(database: database, statusOnly: status) }
     }
 }

@@ -27,7 +27,9 @@ struct Serve: AsyncParsableCommand {
         guard let port = port ?? Int(environment["PORT"] ?? "8080"), (0...65535).contains(port) else {
             throw ValidationError("PORT must be a number between 0 and 65535")
         }
-        try await runServe(
-            database: database, host: host ?? environment["HOST"] ?? "127.0.0.1", port: port, migrate: !noMigrate)
+        let host = host ?? environment["HOST"] ?? "127.0.0.1"
+        try await reportingErrors {
+            try await runServe(database: database, host: host, port: port, migrate: !noMigrate)
+        }
     }
 }

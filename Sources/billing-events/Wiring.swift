@@ -1,3 +1,4 @@
+import ArgumentParser
 import BillingHTTP
 import BillingStore
 import Foundation
@@ -59,4 +60,15 @@ func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
         throw error
     }
     await pool.close()
+}
+
+/// Runs a command body; a failure is printed in full (error descriptions are redacted for logs,
+/// but the operator at the terminal needs the server's message) and exits with status 1.
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as PostgresError {
+        FileHandle.standardError.write(Data("error: \(error.message) (SQLSTATE \(error.code))\(error.detail.map { "\n  detail: \($0)" } ?? "")\(error.hint.map { "\n  hint: \($0)" } ?? "")\n".utf8))
+        throw ExitCode.failure
+    }
 }

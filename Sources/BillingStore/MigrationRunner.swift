@@ -83,22 +83,20 @@ public struct MigrationRunner: Sendable {
         for migration in migrations where current.pending.contains(migration.version) {
             let clock = ContinuousClock()
             let start = clock.now
-            let record: PostgresQuery = """
-                INSERT INTO billing_schema_migrations (version, name, checksum, duration_ms)
-                VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(0))
-                """
-            if migration.transactional {
-                try await connection.withTransaction { connection in
-                    try await connection.simpleQuery(unsafeSQL: migration.sql)
-                    try await connection.query(record)
-                }
-            } else {
+            // The record is written in the migration's own transaction, after its SQL ran, so the
+            // duration is known; for transactional files a crash never leaves one applied but unrecorded.
+            let apply = { (connection: PostgresConnection) async throws -> Int in
                 try await connection.simpleQuery(unsafeSQL: migration.sql)
-                try await connection.query(record)
+                let milliseconds = Int((clock.now - start) / .milliseconds(1))
+                try await connection.query("""
+                    INSERT INTO billing_schema_migrations (version, name, checksum, duration_ms)
+                    VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds))
+                    """)
+                return milliseconds
             }
-            let milliseconds = Int((clock.now - start) / .milliseconds(1))
-            try await connection.query(
-                "UPDATE billing_schema_migrations SET duration_ms = \(milliseconds) WHERE version = \(migration.version)")
+            let milliseconds = migration.transactional
+                ? try await connection.withTransaction { try await apply($0) }
+                : try await apply(connection)
             logger.info("applied migration", metadata: ["migration": "\(migration.name)", "ms": "\(milliseconds)"])
             applied.append(migration)
         }

@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// The prepared statements of one session, keyed by SQL text and parameter types.
 struct StatementCache {
@@ -24,7 +25,6 @@ struct StatementCache {
 
     func name(for key: Key) -> String? { names[key] }
     mutating func forget(_ key: Key) { names[key] = nil }
-    mutating func removeAll() { names.removeAll() }
 }
 
 extension PostgresConnection {
@@ -38,9 +38,11 @@ extension PostgresConnection {
             do {
                 return try executePrepared(name, query, handle)
             } catch let error as PostgresError where Self.invalidatesStatement(error) {
-                // DEALLOCATE ALL, or a schema change altered the result type: prepare afresh.
-                statements.removeAll()
-                _ = try? simpleQuery(unsafeSQL: "DEALLOCATE ALL")
+                // DEALLOCATE ALL, or a schema change altered the result type: prepare afresh. Inside
+                // a transaction the error already aborted it, so retrying would only hide the cause.
+                statements.forget(key)
+                guard let handle = self.handle, PQtransactionStatus(handle) != PQTRANS_INERROR else { throw error }
+                _ = try? simpleQuery(unsafeSQL: "DEALLOCATE " + PostgresQuery.quoteIdentifier(name))
             }
         }
         if let name = statements.reserve(key) {

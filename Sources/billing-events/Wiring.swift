@@ -47,10 +47,11 @@ func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
     do {
         if statusOnly {
             let status = try await runner.status()
-            print("applied: \(status.applied.map(String.init).joined(separator: ", "))")
-            print("pending: \(status.pending.map(String.init).joined(separator: ", "))")
-            if !status.edited.isEmpty { print("edited after applying: \(status.edited.map(String.init).joined(separator: ", "))") }
-            if !status.unknown.isEmpty { print("unknown to this build: \(status.unknown.map(String.init).joined(separator: ", "))") }
+            let list = { (versions: [Int]) in versions.map(String.init).joined(separator: ", ") }
+            print("applied: \(list(status.applied))")
+            print("pending: \(list(status.pending))")
+            if !status.edited.isEmpty { print("edited after applying: \(list(status.edited))") }
+            if !status.unknown.isEmpty { print("unknown to this build: \(list(status.unknown))") }
         } else {
             let applied = try await runner.migrate()
             print(applied.isEmpty ? "database is up to date" : "applied \(applied.map(\.name).joined(separator: ", "))")

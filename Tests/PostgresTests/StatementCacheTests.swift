@@ -23,6 +23,24 @@ import Testing
         }
     }
 
+    @Test func aStalePlanInsideATransactionReportsTheRealCause() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            let connection = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
+            try await connection.query("CREATE TABLE t (id int)")
+            let error = await #expect(throws: PostgresError.self) {
+                try await connection.withTransaction { connection in
+                    try await connection.query("SELECT * FROM t")
+                    try await connection.query("ALTER TABLE t ADD COLUMN label text")
+                    try await connection.query("SELECT * FROM t")
+                }
+            }
+            #expect(error?.code == "0A000")
+            // After the rollback the statement is prepared afresh.
+            #expect(try await connection.query("SELECT * FROM t").columns.names == ["id"])
+            await connection.close()
+        }
+    }
+
     @Test func sameTextWithOtherParameterTypesIsPreparedSeparately() async throws {
         let connection = try await PostgresConnection.connect(TestDatabase.server(), logger: TestDatabase.logger)
         let number = try await connection.query("SELECT \(42)::text").first?.decode(String.self, at: 0)

@@ -19,10 +19,14 @@ public struct HTTPConfiguration: Sendable {
     }
 }
 
-/// Builds the router with every route of the service.
-public func buildRouter(readiness: @escaping HealthController<AppRequestContext>.Readiness) -> Router<AppRequestContext> {
+/// Builds the router with every route of the service; webhook routes when a receiver is given.
+public func buildRouter(
+    readiness: @escaping HealthController<AppRequestContext>.Readiness,
+    webhooks: WebhookController<AppRequestContext>? = nil
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     HealthController<AppRequestContext>(readiness: readiness).register(on: router)
+    webhooks?.register(on: router)
     return router
 }
 
@@ -30,10 +34,11 @@ public func buildRouter(readiness: @escaping HealthController<AppRequestContext>
 public func buildApplication(
     configuration: HTTPConfiguration,
     readiness: @escaping HealthController<AppRequestContext>.Readiness,
+    webhooks: WebhookController<AppRequestContext>? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(readiness: readiness),
+        router: buildRouter(readiness: readiness, webhooks: webhooks),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "billing-events"),
         logger: logger)
 }

@@ -12,13 +12,22 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
     public var detail: String?
     /// A URI naming the problem type; `about:blank` when the status says it all.
     public var type: String
+    /// A stable machine-readable code (extension member `code`), e.g. `bad_signature`.
+    public var code: String?
+    /// Extra response headers (`Allow`, `Retry-After`).
+    public var headers: HTTPFields
 
     /// Creates a problem.
-    public init(status: HTTPResponse.Status, title: String? = nil, detail: String? = nil, type: String = "about:blank") {
+    public init(
+        status: HTTPResponse.Status, title: String? = nil, detail: String? = nil, code: String? = nil,
+        type: String = "about:blank", headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.title = title ?? status.reasonPhrase
         self.detail = detail
+        self.code = code
         self.type = type
+        self.headers = headers
     }
 
     private struct Body: Encodable {
@@ -26,16 +35,19 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
         var title: String
         var status: Int
         var detail: String?
+        var code: String?
     }
 
     /// The problem as a response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(Body(type: type, title: title, status: status.code, detail: detail))
+        let body = try encoder.encode(Body(type: type, title: title, status: status.code, detail: detail, code: code))
+        var headers = self.headers
+        headers[.contentType] = "application/problem+json"
         return Response(
             status: status,
-            headers: [.contentType: "application/problem+json"],
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -33,6 +33,16 @@ extension Decimal: PostgresArrayElement {
     public static var postgresElementType: PostgresDataType { .numeric }
 }
 
+extension Date: PostgresArrayElement {
+    public static var postgresArrayType: PostgresDataType { PostgresDataType(rawValue: 1185) }
+    public static var postgresElementType: PostgresDataType { .timestamptz }
+}
+
+extension Bool: PostgresArrayElement {
+    public static var postgresArrayType: PostgresDataType { PostgresDataType(rawValue: 1000) }
+    public static var postgresElementType: PostgresDataType { .bool }
+}
+
 extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
     public static var postgresArrayType: PostgresDataType { Wrapped.postgresArrayType }
     public static var postgresElementType: PostgresDataType { Wrapped.postgresElementType }

@@ -36,6 +36,25 @@ extension PostgresConnection {
         return value
     }
 
+    /// The synchronous form for use inside ``perform(_:)``: BEGIN, `body`, COMMIT; ROLLBACK when
+    /// `body` throws. The whole transaction runs on the connection's thread without a hop.
+    @discardableResult
+    public func transaction<T>(isolation level: PostgresIsolationLevel = .readCommitted, _ body: () throws -> T) throws -> T {
+        try simpleQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(level.rawValue)")
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        if try simpleQuery(unsafeSQL: "COMMIT").commandTag == "ROLLBACK" {
+            throw PostgresError(
+                code: "25P02", message: "the transaction was aborted by an earlier error and has been rolled back")
+        }
+        return value
+    }
+
     /// Rolls back after a failure; a connection that cannot roll back is closed so it is never reused.
     func rollbackQuietly() {
         guard let handle, PQtransactionStatus(handle) != PQTRANS_IDLE else { return }

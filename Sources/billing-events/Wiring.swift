@@ -1,4 +1,5 @@
 import ArgumentParser
+import BillingCore
 import BillingHTTP
 import BillingStore
 import Foundation
@@ -16,8 +17,11 @@ func makeLogger() -> Logger {
 }
 
 /// Connects, optionally migrates, and runs the HTTP server and the pool until SIGTERM or SIGINT.
-func runServe(database: DatabaseOptions, host: String, port: Int, migrate: Bool) async throws {
+func runServe(database: DatabaseOptions, receiver: ReceiverOptions, host: String, port: Int, migrate: Bool) async throws {
     let logger = makeLogger()
+    let secrets = receiver.secrets
+    let maximumBodyBytes = try receiver.maximumBodyBytes
+    let ingestorOptions = try receiver.ingestorOptions
     let configuration = try await database.resolve(logger: logger)
     let pool = PostgresPool(configuration: configuration, options: database.poolOptions, logger: logger)
     let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
@@ -25,13 +29,25 @@ func runServe(database: DatabaseOptions, host: String, port: Int, migrate: Bool)
         try await runner.migrate()
     }
     let health = DatabaseHealth(runner: runner)
+    let ingestor = EventIngestor(pool: pool, options: ingestorOptions, logger: logger)
+    for provider in secrets.unconfiguredProviders {
+        logger.warning(
+            "no webhook secret configured; deliveries will be refused with 401",
+            metadata: ["provider": "\(provider.rawValue)", "set": "\(provider.environmentPrefix)_WEBHOOK_SECRETS"])
+    }
     let application = buildApplication(
         configuration: HTTPConfiguration(host: host, port: port),
         readiness: { await health.check() },
+        webhooks: WebhookController(intake: WebhookIntake(secrets: secrets), ingestor: ingestor, maximumBodyBytes: maximumBodyBytes),
         logger: logger)
+    // Shut down in reverse order: the server stops accepting and finishes its requests, then the
+    // ingestor flushes the delivery log, then the pool closes.
     let group = ServiceGroup(
         configuration: .init(
-            services: [.init(service: pool), .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [
+                .init(service: pool), .init(service: ingestor),
+                .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     logger.info("starting", metadata: ["listen": "http://\(host):\(port)", "database": "\(configuration.redactedDescription)"])

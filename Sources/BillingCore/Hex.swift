@@ -1,0 +1,14 @@
+/// Lower-case hexadecimal text of bytes (hashes in the log, fingerprints).
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// `[0xAB, 0x01]` → `"ab01"`.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

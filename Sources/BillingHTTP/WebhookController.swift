@@ -1,0 +1,150 @@
+import BillingCore
+import BillingStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `POST /webhooks/{provider}[/{environment}]`: verify the raw bytes, normalize, commit, and only
+/// then acknowledge. Every request, accepted or refused, leaves a row in the delivery log.
+public struct WebhookController<Context: RequestContext>: Sendable {
+    /// Verification and normalization.
+    public var intake: WebhookIntake
+    /// Where verified deliveries are committed.
+    public var ingestor: EventIngestor
+    /// Largest accepted body (`WEBHOOK_MAX_BODY_BYTES`, default 1 MiB).
+    public var maximumBodyBytes: Int
+
+    /// Creates the controller.
+    public init(intake: WebhookIntake, ingestor: EventIngestor, maximumBodyBytes: Int = 1 << 20) {
+        self.intake = intake
+        self.ingestor = ingestor
+        self.maximumBodyBytes = maximumBodyBytes
+    }
+
+    /// Adds the webhook routes to `router`; other methods on them answer 405.
+    public func register(on router: Router<Context>) {
+        for path in ["webhooks/:provider", "webhooks/:provider/:environment"] {
+            router.post(RouterPath(path)) { request, context in try await receive(request, context: context) }
+            for method: HTTPRequest.Method in [.get, .put, .patch, .delete, .head] {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    throw Problem(
+                        status: .methodNotAllowed, detail: "webhooks are delivered with POST", code: "method_not_allowed",
+                        headers: [.allow: "POST"])
+                }
+            }
+        }
+    }
+
+    private func receive(_ request: Request, context: Context) async throws -> Response {
+        let receivedAt = Date()
+        let providerName = context.parameters.get("provider") ?? ""
+        let environmentName = context.parameters.get("environment")
+        var record = DeliveryRecord(
+            receivedAt: receivedAt, provider: providerName, environment: environmentName ?? "live", outcome: .refused,
+            httpStatus: 401, bodyBytes: request.headers[.contentLength].flatMap { Int($0) } ?? 0,
+            deliveryID: request.headers[HTTPField.Name("svix-id")!] ?? request.headers[HTTPField.Name("webhook-id")!])
+
+        func refuse(_ outcome: DeliveryOutcome, _ problem: Problem) async -> Problem {
+            record.outcome = outcome
+            record.httpStatus = Int(problem.status.code)
+            record.reason = problem.code.map { "\($0): \(problem.detail ?? "")" } ?? problem.detail
+            await ingestor.log(record)
+            context.logger.info(
+                "webhook refused",
+                metadata: ["provider": "\(providerName)", "status": "\(problem.status.code)", "reason": "\(record.reason ?? "")"])
+            return problem
+        }
+
+        guard let provider = Provider(rawValue: providerName) else {
+            throw await refuse(.unknownProvider, Problem(status: .notFound, detail: "no webhook route for provider \"\(providerName)\"", code: "unknown_provider"))
+        }
+        var environment: ProviderEnvironment?
+        if let environmentName {
+            guard let named = ProviderEnvironment(rawValue: environmentName) else {
+                throw await refuse(.unknownProvider, Problem(status: .notFound, detail: "environment must be live or test", code: "unknown_environment"))
+            }
+            environment = named
+        }
+        if let contentType = request.headers[.contentType], !Self.acceptsContentType(contentType) {
+            throw await refuse(
+                .unsupportedMediaType,
+                Problem(status: .unsupportedMediaType, detail: "content type \(contentType) cannot carry a webhook; send application/json", code: "unsupported_media_type"))
+        }
+        if record.bodyBytes > maximumBodyBytes {
+            throw await refuse(.tooLarge, tooLarge())
+        }
+        let body: [UInt8]
+        do {
+            body = Array(try await request.body.collect(upTo: maximumBodyBytes).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            record.bodyBytes = max(record.bodyBytes, maximumBodyBytes + 1)
+            throw await refuse(.tooLarge, tooLarge())
+        }
+        record.bodyBytes = body.count
+
+        let result: IntakeResult
+        do {
+            result = try intake.receive(provider: provider, environment: environment, headers: Self.lowercasedHeaders(request.headers), body: body, now: receivedAt)
+        } catch {
+            throw await refuse(.refused, Problem(status: .unauthorized, title: "Signature not accepted", detail: error.message, code: error.code.rawValue))
+        }
+        let submission: IngestSubmission
+        switch result {
+        case let .event(event, delivery):
+            submission = .event(event, delivery)
+            record.environment = event.environment.rawValue
+        case let .quarantine(reason, delivery):
+            submission = .quarantine(reason, delivery)
+            context.logger.warning("webhook quarantined", metadata: ["provider": "\(provider.rawValue)", "reason": "\(reason)"])
+            record.reason = reason.description
+        }
+        record.httpStatus = 200
+        do {
+            let outcome = try await ingestor.ingest(submission, record: record)
+            return Self.acknowledgement(outcome, submission: submission)
+        } catch let error as IngestError where error.code == .unavailable {
+            record.reason = nil
+            throw await refuse(
+                .unavailable,
+                Problem(status: .serviceUnavailable, detail: "the event store is unavailable; the delivery was not stored, retry later", code: error.code.rawValue, headers: [.retryAfter: "5"]))
+        } catch let error as IngestError {
+            throw await refuse(.unavailable, Problem(status: .internalServerError, detail: "the delivery could not be stored", code: error.code.rawValue))
+        }
+    }
+
+    private func tooLarge() -> Problem {
+        Problem(status: .contentTooLarge, detail: "webhook bodies are limited to \(maximumBodyBytes) bytes", code: "body_too_large")
+    }
+
+    /// JSON, text, or no declared type: a provider may label JSON oddly, and a verified non-JSON
+    /// body is quarantined rather than refused. Forms, multipart and media cannot be webhooks.
+    static func acceptsContentType(_ value: String) -> Bool {
+        let type = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return type.isEmpty || type == "application/json" || type.hasSuffix("+json") || type.hasPrefix("text/")
+            || type == "application/octet-stream"
+    }
+
+    /// Header names lower-cased; a repeated header keeps its first value.
+    static func lowercasedHeaders(_ fields: HTTPFields) -> [String: String] {
+        var headers: [String: String] = [:]
+        for field in fields where headers[field.name.canonicalName] == nil {
+            headers[field.name.canonicalName] = field.value
+        }
+        return headers
+    }
+
+    private static func acknowledgement(_ outcome: IngestOutcome, submission: IngestSubmission) -> Response {
+        let text: String
+        switch outcome {
+        case let .stored(id): text = #"{"status":"stored","event_id":"\#(id.uuidString.lowercased())"}"#
+        case let .duplicate(id): text = #"{"status":"duplicate","event_id":"\#(id.uuidString.lowercased())"}"#
+        case let .quarantined(id):
+            var code = ""
+            if case let .quarantine(reason, _) = submission { code = reason.code.rawValue }
+            text = #"{"status":"quarantined","quarantine_id":\#(id),"reason":"\#(code)"}"#
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,87 @@
+import BillingCore
+import Foundation
+import Postgres
+
+/// The SQL of the event log, the quarantine and the delivery log. Each function runs on a
+/// connection the caller holds (usually inside a transaction), synchronously on its thread.
+enum EventLog {
+    /// Appends an event; nil when the log already holds it (a unique key matched).
+    static func insert(_ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection) throws -> UUID? {
+        let result = try connection.execute(
+            """
+            INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id,
+                customer_provider_id, occurred_at, as_of, amount, currency, dedupe_key, provider_event_id, body_sha256,
+                raw_body, signature_headers, secret_fingerprint, channel, source, delivery_id, delivered_at, received_at)
+            VALUES (\(event.id), \(event.provider.rawValue), \(event.environment.rawValue), \(event.eventType),
+                \(event.entityKind.rawValue), \(event.entityID), \(event.customerID), \(event.occurredAt), \(event.asOf),
+                \(event.amount?.description)::numeric, \(event.currency), \(event.dedupeKey), \(event.providerEventID),
+                \(Data(delivery.bodySHA256)), \(Data(delivery.body)), \(PostgresJSONB(JSONText.object(delivery.signatureHeaders))),
+                \(delivery.secretFingerprint), \(delivery.channel.rawValue), \(delivery.source), \(delivery.deliveryID),
+                \(delivery.deliveryTimestamp), \(delivery.receivedAt))
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """)
+        return try result.first?.decode(UUID.self, at: 0)
+    }
+
+    /// The id of the stored event an insert collided with: same dedupe key, or (Flexprice) the
+    /// same body for the same type.
+    static func existing(_ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection) throws -> UUID? {
+        let result = try connection.execute(
+            """
+            SELECT id FROM billing.events
+            WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)
+            UNION ALL
+            SELECT id FROM billing.events
+            WHERE provider = 'flexprice' AND \(event.provider.rawValue) = 'flexprice'
+              AND event_type = \(event.eventType) AND body_sha256 = \(Data(delivery.bodySHA256))
+            LIMIT 1
+            """)
+        return try result.first?.decode(UUID.self, at: 0)
+    }
+
+    /// Keeps a delivery in quarantine; a repeat of the same delivery counts an attempt instead.
+    static func quarantine(_ reason: QuarantineReason, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection) throws -> Int64 {
+        let key = delivery.deliveryID ?? "sha256:" + Hex.encode(delivery.bodySHA256)
+        let result = try connection.execute(
+            """
+            INSERT INTO billing.quarantine (provider, environment, environment_explicit, reason_code, reason, delivery_key,
+                delivery_id, delivered_at, body_sha256, raw_body, signature_headers, secret_fingerprint, channel, source,
+                received_at)
+            VALUES (\(delivery.provider.rawValue), \(delivery.environment.rawValue), \(delivery.environmentIsExplicit),
+                \(reason.code.rawValue), \(reason.message), \(key), \(delivery.deliveryID), \(delivery.deliveryTimestamp),
+                \(Data(delivery.bodySHA256)), \(Data(delivery.body)), \(PostgresJSONB(JSONText.object(delivery.signatureHeaders))),
+                \(delivery.secretFingerprint), \(delivery.channel.rawValue), \(delivery.source), \(delivery.receivedAt))
+            ON CONFLICT (provider, delivery_key) DO UPDATE
+                SET attempts = quarantine.attempts + 1, last_attempt_at = now(),
+                    reason_code = excluded.reason_code, reason = excluded.reason
+            RETURNING id
+            """)
+        return try result.first?.decode(Int64.self, at: 0) ?? 0
+    }
+
+    /// Writes delivery-log rows in one statement.
+    static func record(_ records: [DeliveryRecord], on connection: isolated PostgresConnection) throws {
+        guard !records.isEmpty else { return }
+        _ = try connection.execute(
+            """
+            INSERT INTO billing.deliveries (received_at, provider, environment, outcome, http_status, reason, body_bytes,
+                delivery_id, event_id, quarantine_id)
+            SELECT * FROM unnest(\(records.map(\.receivedAt))::timestamptz[],
+                \(records.map(\.provider))::text[], \(records.map(\.environment))::text[],
+                \(records.map(\.outcome.rawValue))::text[], \(records.map(\.httpStatus))::int[],
+                \(records.map(\.reason))::text[], \(records.map(\.bodyBytes))::bigint[], \(records.map(\.deliveryID))::text[],
+                \(records.map(\.eventID))::uuid[], \(records.map(\.quarantineID))::bigint[])
+            """)
+    }
+
+    /// Deletes all but the newest `keep` delivery-log rows; returns how many went.
+    static func pruneDeliveries(keep: Int, on connection: isolated PostgresConnection) throws -> Int {
+        let result = try connection.execute(
+            """
+            DELETE FROM billing.deliveries
+            WHERE id <= (SELECT max(id) FROM billing.deliveries) - \(keep)
+            """)
+        return result.affectedRows
+    }
+}

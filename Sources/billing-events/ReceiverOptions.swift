@@ -1,0 +1,43 @@
+import ArgumentParser
+import BillingCore
+import BillingStore
+import Foundation
+
+/// Settings of the webhook receiver.
+struct ReceiverOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Largest accepted webhook body in bytes (env: WEBHOOK_MAX_BODY_BYTES; default 1048576).", valueName: "bytes"))
+    var maxBodyBytes: Int?
+
+    @Option(help: ArgumentHelp("Newest delivery-log rows kept (env: DELIVERY_LOG_LIMIT; default 100000).", valueName: "rows"))
+    var deliveryLogLimit: Int?
+
+    @Option(help: ArgumentHelp("Most webhook transactions committing at once; each carries every delivery that arrived meanwhile (env: WEBHOOK_COMMIT_CONCURRENCY; default 4).", valueName: "n"))
+    var commitConcurrency: Int?
+
+    /// The body limit from the flag or the environment.
+    var maximumBodyBytes: Int {
+        get throws { try Self.positive(maxBodyBytes, "WEBHOOK_MAX_BODY_BYTES", default: 1 << 20) }
+    }
+
+    /// Ingestor tuning from flags or the environment.
+    var ingestorOptions: EventIngestor.Options {
+        get throws {
+            EventIngestor.Options(
+                maximumConcurrentBatches: try Self.positive(commitConcurrency, "WEBHOOK_COMMIT_CONCURRENCY", default: 4),
+                deliveryLogLimit: try Self.positive(deliveryLogLimit, "DELIVERY_LOG_LIMIT", default: 100_000))
+        }
+    }
+
+    /// Signing secrets from `<PROVIDER>[_<ENVIRONMENT>]_WEBHOOK_SECRETS`.
+    var secrets: WebhookSecrets { WebhookSecrets(environment: ProcessInfo.processInfo.environment) }
+
+    private static func positive(_ flag: Int?, _ variable: String, default value: Int) throws -> Int {
+        if let flag {
+            guard flag > 0 else { throw ValidationError("the value for \(variable.lowercased()) must be positive") }
+            return flag
+        }
+        guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else { return value }
+        guard let number = Int(text), number > 0 else { throw ValidationError("\(variable) must be a positive number") }
+        return number
+    }
+}

@@ -93,7 +93,9 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Postgres", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -104,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BillingCoreTests",
-            dependencies: ["BillingCore"],
+            dependencies: ["BillingCore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -44,7 +44,7 @@ enum MintfaxNormalizer {
                     throw QuarantineReason(.invalidField, "data.object.available is not an integer number of cents")
                 }
                 let places = currency.map(Currency.minorUnitDigits) ?? 2
-                amount = DecimalAmount(cents.shifted(by: places).formatted(minimumScale: places))
+                amount = cents.shifted(by: places)
             }
         default:
             entityID = try PayloadField.requiredString(object["id"], "data.object.id")

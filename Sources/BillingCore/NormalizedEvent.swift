@@ -53,6 +53,12 @@ public struct NormalizedEvent: Sendable, Equatable {
         self.providerEventID = providerEventID
     }
 
+    /// The amount as stored: plain decimal with at least the currency's minor-unit digits
+    /// (`45.50`, `49.99`, `500` JPY), never rounded.
+    public var amountText: String? {
+        amount.map { $0.formatted(minimumScale: currency.map(Currency.minorUnitDigits) ?? 0) }
+    }
+
     /// A name-based UUID (version 8, RFC 9562) from SHA-256 of `provider` and `dedupeKey`.
     public static func id(provider: Provider, dedupeKey: String) -> UUID {
         var bytes = Array(SHA256.hash(data: Array("billing-events/event/\(provider.rawValue)/\(dedupeKey)".utf8)).prefix(16))

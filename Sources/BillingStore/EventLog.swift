@@ -14,7 +14,7 @@ enum EventLog {
                 raw_body, signature_headers, secret_fingerprint, channel, source, delivery_id, delivered_at, received_at)
             VALUES (\(event.id), \(event.provider.rawValue), \(event.environment.rawValue), \(event.eventType),
                 \(event.entityKind.rawValue), \(event.entityID), \(event.customerID), \(event.occurredAt), \(event.asOf),
-                \(event.amount?.description)::numeric, \(event.currency), \(event.dedupeKey), \(event.providerEventID),
+                \(event.amountText)::numeric, \(event.currency), \(event.dedupeKey), \(event.providerEventID),
                 \(Data(delivery.bodySHA256)), \(Data(delivery.body)), \(PostgresJSONB(JSONText.object(delivery.signatureHeaders))),
                 \(delivery.secretFingerprint), \(delivery.channel.rawValue), \(delivery.source), \(delivery.deliveryID),
                 \(delivery.deliveryTimestamp), \(delivery.receivedAt))

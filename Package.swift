@@ -117,10 +117,15 @@ let package = Package(
         .testTarget(
             name: "BillingHTTPTests",
             dependencies: [
+                "BillingCore",
                 "BillingHTTP",
                 "BillingStore",
+                "Postgres",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

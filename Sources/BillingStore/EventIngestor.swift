@@ -96,6 +96,11 @@ public actor EventIngestor: Service {
     /// Rows of the delivery log not yet written.
     public var bufferedRecords: Int { records.count }
 
+    /// Writes buffered delivery-log rows now (the run loop does this every second).
+    public func flush() async {
+        await flushRecords()
+    }
+
     private func startBatches() {
         while batchesInFlight < options.maximumConcurrentBatches, !queue.isEmpty {
             let count = min(queue.count, options.maximumBatchSize)

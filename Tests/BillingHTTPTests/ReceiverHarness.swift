@@ -1,0 +1,126 @@
+import BillingCore
+import BillingHTTP
+import BillingStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOPosix
+import Postgres
+import TestSupport
+
+/// A real receiver over HTTP on a fresh, migrated database.
+struct ReceiverHarness: Sendable {
+    let pool: PostgresPool
+    let ingestor: EventIngestor
+    let port: Int
+
+    static let secrets = [
+        "FLEXPRICE_WEBHOOK_SECRETS": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "MINTFAX_WEBHOOK_SECRETS": "whsec_dGVzdCBzZWNyZXQgZm9yIG1pbnRmYXg=",
+        "MINTCASH_WEBHOOK_SECRETS": "mintcash-merchant-secret",
+    ]
+
+    static func secret(_ provider: String) -> String { secrets["\(provider.uppercased())_WEBHOOK_SECRETS"]! }
+
+    /// Runs `body` against a receiver on `configuration` (a fresh database when nil).
+    static func run(
+        environment: [String: String] = secrets, maximumBodyBytes: Int = 1 << 20, configuration: PostgresConfiguration? = nil,
+        _ body: @Sendable (ReceiverHarness, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        if let configuration {
+            try await serve(configuration, environment: environment, maximumBodyBytes: maximumBodyBytes, body)
+        } else {
+            try await TestDatabase.withFreshDatabase { configuration in
+                try await serve(configuration, environment: environment, maximumBodyBytes: maximumBodyBytes, body)
+            }
+        }
+    }
+
+    private static func serve(
+        _ configuration: PostgresConfiguration, environment: [String: String], maximumBodyBytes: Int,
+        _ body: @Sendable (ReceiverHarness, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let logger = TestDatabase.logger
+        let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 8, checkoutTimeout: .seconds(3)), logger: logger)
+        try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
+        let ingestor = EventIngestor(pool: pool, logger: logger)
+        let app = buildApplication(
+            configuration: HTTPConfiguration(host: "127.0.0.1", port: 0),
+            readiness: { DatabaseHealth.Report(reachable: true, migrated: true) },
+            webhooks: WebhookController(
+                intake: WebhookIntake(secrets: WebhookSecrets(environment: environment)), ingestor: ingestor,
+                maximumBodyBytes: maximumBodyBytes),
+            logger: logger)
+        do {
+            try await app.test(.live) { client in
+                try await body(ReceiverHarness(pool: pool, ingestor: ingestor, port: client.port!), client)
+            }
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+
+    /// Posts `body` with `headers` (plus `content-type: application/json` unless given).
+    static func post(
+        _ client: any TestClientProtocol, _ path: String, body: String, headers: [String: String]
+    ) async throws -> (status: HTTPResponse.Status, body: String, headers: HTTPFields) {
+        try await post(client, path, bytes: Array(body.utf8), headers: headers)
+    }
+
+    static func post(
+        _ client: any TestClientProtocol, _ path: String, bytes: [UInt8], headers: [String: String]
+    ) async throws -> (status: HTTPResponse.Status, body: String, headers: HTTPFields) {
+        var fields = HTTPFields()
+        if headers["content-type"] == nil { fields[.contentType] = "application/json" }
+        for (name, value) in headers { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
+        return try await client.execute(uri: path, method: .post, headers: fields, body: ByteBuffer(bytes: bytes)) { response in
+            (response.status, String(buffer: response.body), response.headers)
+        }
+    }
+
+    /// Posts on a connection of its own (for concurrent deliveries).
+    func postOnNewConnection(_ path: String, body: String, headers: [String: String]) async throws -> (status: HTTPResponse.Status, body: String) {
+        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(), eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
+        client.connect()
+        var fields: HTTPFields = [.contentType: "application/json"]
+        for (name, value) in headers { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
+        do {
+            let response = try await client.execute(.init(path, method: .post, headers: fields, body: ByteBuffer(string: body)))
+            try await client.shutdown()
+            return (response.head.status, response.body.map { String(buffer: $0) } ?? "")
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// A signed delivery of `body` for `provider`.
+    static func signed(_ provider: String, _ body: String, id: String = "msg_\(UUID().uuidString)", timestamp: Int? = nil) -> [String: String] {
+        WebhookSigner.headers(
+            provider: provider, secret: secret(provider), body: Array(body.utf8), id: id,
+            timestamp: timestamp ?? Int(Date().timeIntervalSince1970))
+    }
+
+    /// Rows in `billing.events`.
+    func eventCount() async throws -> Int {
+        try await pool.query("SELECT count(*) FROM billing.events").first!.decode(Int.self, at: 0)
+    }
+
+    /// Rows in `billing.quarantine`.
+    func quarantineCount() async throws -> Int {
+        try await pool.query("SELECT count(*) FROM billing.quarantine").first!.decode(Int.self, at: 0)
+    }
+
+    /// The delivery log, oldest first, as (provider, outcome, status, reason).
+    func deliveries() async throws -> [(String, String, Int, String?)] {
+        await ingestor.flush()
+        return try await pool.query("SELECT provider, outcome, http_status, reason FROM billing.deliveries ORDER BY id").map {
+            try $0.decode((String, String, Int, String?).self)
+        }
+    }
+}

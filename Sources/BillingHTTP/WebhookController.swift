@@ -23,18 +23,11 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         self.maximumBodyBytes = maximumBodyBytes
     }
 
-    /// Adds the webhook routes to `router`; other methods on them answer 405.
+    /// Adds the webhook routes to `router`; other methods on `/webhooks/…` answer 405.
     public func register(on router: Router<Context>) {
-        for path in ["webhooks/:provider", "webhooks/:provider/:environment"] {
-            router.post(RouterPath(path)) { request, context in try await receive(request, context: context) }
-            for method: HTTPRequest.Method in [.get, .put, .patch, .delete, .head] {
-                router.on(RouterPath(path), method: method) { _, _ -> Response in
-                    throw Problem(
-                        status: .methodNotAllowed, detail: "webhooks are delivered with POST", code: "method_not_allowed",
-                        headers: [.allow: "POST"])
-                }
-            }
-        }
+        router.add(middleware: MethodNotAllowedMiddleware(pathPrefix: "/webhooks/", allowed: .post))
+        router.post("webhooks/:provider") { request, context in try await receive(request, context: context) }
+        router.post("webhooks/:provider/:environment") { request, context in try await receive(request, context: context) }
     }
 
     private func receive(_ request: Request, context: Context) async throws -> Response {

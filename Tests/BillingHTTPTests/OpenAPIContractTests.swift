@@ -1,7 +1,10 @@
+import BillingCore
 import BillingHTTP
 import BillingStore
 import Foundation
 import Hummingbird
+import Logging
+import Postgres
 import Testing
 
 /// The running router and `OpenAPI/openapi.yaml` describe the same routes.
@@ -31,7 +34,10 @@ import Testing
     }
 
     @Test func everyRouteIsDocumentedAndEveryDocumentedRouteExists() throws {
-        let router = buildRouter(readiness: { DatabaseHealth.Report(reachable: true, migrated: true) })
+        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: "host=/nonexistent"), logger: Logger(label: "test"))
+        let webhooks = WebhookController<AppRequestContext>(
+            intake: WebhookIntake(secrets: WebhookSecrets(environment: [:])), ingestor: EventIngestor(pool: pool, logger: Logger(label: "test")))
+        let router = buildRouter(readiness: { DatabaseHealth.Report(reachable: true, migrated: true) }, webhooks: webhooks)
         let served = Set(router.routes.map { route in
             let path = route.path.description
             return "\(route.method.rawValue) \(path.hasPrefix("/") ? path : "/" + path)"

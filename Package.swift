@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BillingStoreTests",
-            dependencies: ["BillingStore", "Postgres", "TestSupport"],
+            dependencies: ["BillingCore", "BillingStore", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

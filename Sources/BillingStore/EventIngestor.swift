@@ -162,12 +162,19 @@ public actor EventIngestor: Service {
         }
     }
 
-    private func prune() async {
+    /// Deletes all but the newest `deliveryLogLimit` delivery-log rows (the run loop does this
+    /// every minute); returns how many went.
+    @discardableResult
+    public func pruneDeliveryLog() async throws -> Int {
         let keep = options.deliveryLogLimit
+        return try await pool.withConnection { connection in
+            try await connection.perform { connection in try EventLog.pruneDeliveries(keep: keep, on: connection) }
+        }
+    }
+
+    private func prune() async {
         do {
-            let removed = try await pool.withConnection { connection in
-                try await connection.perform { connection in try EventLog.pruneDeliveries(keep: keep, on: connection) }
-            }
+            let removed = try await pruneDeliveryLog()
             if removed > 0 { logger.debug("pruned delivery log", metadata: ["removed": "\(removed)"]) }
         } catch {
             logger.debug("delivery log not pruned", metadata: ["error": "\(error)"])

@@ -6,13 +6,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the service: webhook receiver and health endpoints (projections and the query API as they land).",
         discussion: """
-            Webhooks: POST /webhooks/{flexprice|mintcash|mintfax}[/{live|test}], signed with the secrets in
-            FLEXPRICE_WEBHOOK_SECRETS, MINTCASH_WEBHOOK_SECRETS, MINTFAX_WEBHOOK_SECRETS (comma-separated, several
-            during rotation) or <PROVIDER>_<LIVE|TEST>_WEBHOOK_SECRETS for one environment. A provider without a
-            secret is refused (401) and named at start-up.
+            Webhooks: POST /webhooks/{flexprice|mintcash|mintfax}[/{live|test}], signed with the secrets in FLEXPRICE_WEBHOOK_SECRETS, MINTCASH_WEBHOOK_SECRETS, MINTFAX_WEBHOOK_SECRETS (comma-separated, several during rotation) or <PROVIDER>_<LIVE|TEST>_WEBHOOK_SECRETS for one environment. A provider without a secret is refused (401) and named at start-up.
 
-            Stops gracefully on SIGTERM or SIGINT: in-flight requests finish (each is committed and acknowledged,
-            or not acknowledged), the delivery log is flushed, then the database pool closes.
+            Stops gracefully on SIGTERM or SIGINT: in-flight requests finish (each is committed and acknowledged, or not acknowledged), the delivery log is flushed, then the database pool closes.
             """)
 
     @OptionGroup var database: DatabaseOptions

@@ -54,13 +54,24 @@ func runServe(database: DatabaseOptions, receiver: ReceiverOptions, host: String
     try await group.run()
 }
 
-/// Applies pending migrations, or only reports them.
-func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
+/// Runs an operator command's body with a small pool, closed afterwards.
+func withPool(_ database: DatabaseOptions, _ body: (PostgresPool) async throws -> Void) async throws {
     let logger = makeLogger()
     let configuration = try await database.resolve(logger: logger)
-    let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger)
-    let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
+    let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 2), logger: logger)
     do {
+        try await body(pool)
+    } catch {
+        await pool.close()
+        throw error
+    }
+    await pool.close()
+}
+
+/// Applies pending migrations, or only reports them.
+func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
+    try await withPool(database) { pool in
+        let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: makeLogger())
         if statusOnly {
             let status = try await runner.status()
             let list = { (versions: [Int]) in versions.map(String.init).joined(separator: ", ") }
@@ -72,11 +83,7 @@ func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
             let applied = try await runner.migrate()
             print(applied.isEmpty ? "database is up to date" : "applied \(applied.map(\.name).joined(separator: ", "))")
         }
-    } catch {
-        await pool.close()
-        throw error
     }
-    await pool.close()
 }
 
 /// Runs a command body; a failure is printed in full (error descriptions are redacted for logs,

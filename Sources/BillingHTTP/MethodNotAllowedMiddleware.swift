@@ -7,13 +7,17 @@ import Hummingbird
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     let pathPrefix: String
     let allowed: HTTPRequest.Method
+    /// Told about each refused request (the webhook routes log it in the delivery log).
+    let refused: @Sendable (Request, Problem) async -> Void
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method != allowed, request.uri.path.hasPrefix(pathPrefix) else {
             return try await next(request, context)
         }
-        throw Problem(
+        let problem = Problem(
             status: .methodNotAllowed, detail: "\(pathPrefix)… accepts \(allowed.rawValue) only", code: "method_not_allowed",
             headers: [.allow: allowed.rawValue])
+        await refused(request, problem)
+        throw problem
     }
 }

@@ -25,7 +25,15 @@ public struct WebhookController<Context: RequestContext>: Sendable {
 
     /// Adds the webhook routes to `router`; other methods on `/webhooks/…` answer 405.
     public func register(on router: Router<Context>) {
-        router.add(middleware: MethodNotAllowedMiddleware(pathPrefix: "/webhooks/", allowed: .post))
+        let ingestor = ingestor
+        router.add(
+            middleware: MethodNotAllowedMiddleware(pathPrefix: "/webhooks/", allowed: .post) { request, problem in
+                let provider = request.uri.path.split(separator: "/").dropFirst().first.map(String.init) ?? ""
+                await ingestor.log(
+                    DeliveryRecord(
+                        receivedAt: Date(), provider: provider, environment: nil, outcome: .methodNotAllowed,
+                        httpStatus: Int(problem.status.code), reason: "\(request.method.rawValue) is not POST", bodyBytes: 0))
+            })
         router.post("webhooks/:provider") { request, context in try await receive(request, context: context) }
         router.post("webhooks/:provider/:environment") { request, context in try await receive(request, context: context) }
     }

@@ -9,6 +9,8 @@ public enum DeliveryOutcome: String, Sendable, CaseIterable {
     case refused
     /// Body over the limit (413).
     case tooLarge = "too_large"
+    /// A method other than POST (405).
+    case methodNotAllowed = "method_not_allowed"
     /// A content type that cannot be a webhook (415).
     case unsupportedMediaType = "unsupported_media_type"
     /// No such provider or environment route (404).

@@ -173,7 +173,7 @@ import Testing
                 #expect(response.headers[.allow] == "POST")
             }
             #expect(try await harness.eventCount() == 0)
-            #expect(try await harness.deliveries().map(\.1) == ["unknown_provider", "unknown_provider", "unsupported_media_type"])
+            #expect(try await harness.deliveries().map(\.1) == ["unknown_provider", "unknown_provider", "unsupported_media_type", "method_not_allowed"])
         }
     }
 

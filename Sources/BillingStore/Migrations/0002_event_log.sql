@@ -99,7 +99,7 @@ CREATE TABLE billing.deliveries (
     provider     text NOT NULL,
     environment  text,
     outcome      text NOT NULL CHECK (outcome IN ('stored', 'duplicate', 'quarantined', 'refused', 'too_large',
-                     'unsupported_media_type', 'unknown_provider', 'unavailable')),
+                     'unsupported_media_type', 'method_not_allowed', 'unknown_provider', 'unavailable')),
     http_status  integer NOT NULL,
     reason       text,
     body_bytes   bigint NOT NULL,

@@ -1,0 +1,96 @@
+import BillingCore
+import Foundation
+import Postgres
+
+/// A place in the log: the last event read, by commit-ordered transaction id and position.
+public struct LogCheckpoint: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// `xid8` of the last event's transaction (0 before the first event).
+    public var transactionID: UInt64
+    /// Position of the last event.
+    public var position: Int64
+
+    /// The checkpoint before any event.
+    public static let start = LogCheckpoint(transactionID: 0, position: 0)
+
+    /// Creates a checkpoint.
+    public init(transactionID: UInt64, position: Int64) {
+        self.transactionID = transactionID
+        self.position = position
+    }
+
+    public static func < (lhs: LogCheckpoint, rhs: LogCheckpoint) -> Bool {
+        (lhs.transactionID, lhs.position) < (rhs.transactionID, rhs.position)
+    }
+
+    /// `<transaction id>:<position>`.
+    public var description: String { "\(transactionID):\(position)" }
+}
+
+/// One event as a projector reads it back from the log.
+public struct StoredEvent: Sendable, Equatable {
+    /// Where it stands in the log.
+    public var checkpoint: LogCheckpoint
+    /// Stable event id.
+    public var id: UUID
+    /// Provider.
+    public var provider: Provider
+    /// Environment.
+    public var environment: ProviderEnvironment
+    /// The provider's type, verbatim.
+    public var eventType: String
+    /// What it is about.
+    public var entityKind: EntityKind
+    /// The entity's provider id.
+    public var entityID: String?
+    /// The customer's provider id.
+    public var customerID: String?
+    /// When it happened, per the provider.
+    public var occurredAt: Date?
+    /// Freshness of its state (last writer wins on this).
+    public var asOf: Date
+    /// Exact amount text (`numeric`), when the event has one.
+    public var amount: String?
+    /// Currency of `amount`.
+    public var currency: String?
+    /// How it arrived.
+    public var channel: IngestChannel
+    /// When the service received it.
+    public var receivedAt: Date
+    /// The exact body.
+    public var rawBody: [UInt8]
+}
+
+/// Reads the log in commit order without ever skipping an event.
+///
+/// Positions come from a sequence and become visible out of order under concurrent writers, so
+/// the reader orders by transaction id (`xid8`) and position and reads only below
+/// `pg_snapshot_xmin(pg_current_snapshot())`: every transaction below that horizon has committed or
+/// rolled back, so no event can later appear behind a checkpoint. A long-open transaction anywhere
+/// in the cluster holds the horizon back (the reader waits; it never skips).
+public enum EventLogReader {
+    /// Up to `limit` events after `checkpoint`, oldest first.
+    public static func read(after checkpoint: LogCheckpoint, limit: Int, on connection: isolated PostgresConnection) throws -> [StoredEvent] {
+        let rows = try connection.execute(
+            """
+            SELECT transaction_id, position, id, provider, environment, event_type, entity_kind, entity_provider_id,
+                   customer_provider_id, occurred_at, as_of, amount::text, currency, channel, received_at, raw_body
+            FROM billing.events
+            WHERE (transaction_id, position) > (\(String(checkpoint.transactionID))::xid8, \(checkpoint.position))
+              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY transaction_id, position
+            LIMIT \(limit)
+            """)
+        return try rows.map { row in
+            let (transaction, position, id, provider, environment, type, kind, entity, customer, occurred, asOf, amount,
+                currency, channel, received, body) =
+                try row.decode((UInt64, Int64, UUID, String, String, String, String, String?, String?, Date?, Date, String?,
+                    String?, String, Date, Data).self)
+            return StoredEvent(
+                checkpoint: LogCheckpoint(transactionID: transaction, position: position), id: id,
+                provider: Provider(rawValue: provider) ?? .flexprice, environment: ProviderEnvironment(rawValue: environment) ?? .live,
+                eventType: type, entityKind: EntityKind(rawValue: kind) ?? .other, entityID: entity, customerID: customer,
+                occurredAt: occurred, asOf: asOf, amount: amount, currency: currency,
+                channel: IngestChannel(rawValue: channel) ?? .webhook, receivedAt: received, rawBody: Array(body))
+        }
+    }
+}

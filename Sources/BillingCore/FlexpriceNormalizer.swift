@@ -42,7 +42,7 @@ enum FlexpriceNormalizer {
             provider: .flexprice, environment: delivery.environment, eventType: eventType, entityKind: route.kind,
             entityID: entityID, customerID: customerID, occurredAt: sent, asOf: updatedAt ?? sent,
             amount: amount, currency: currency,
-            dedupeKey: delivery.deliveryID ?? "sha256:" + Hex.encode(delivery.bodySHA256), providerEventID: nil)
+            dedupeKey: delivery.deliveryKey, providerEventID: nil)
     }
 
     /// The customer named by the object or the envelope (older payloads carry a `customer` object

@@ -31,6 +31,10 @@ public struct IncomingDelivery: Sendable {
     /// When the service received it.
     public var receivedAt: Date
 
+    /// The delivery id, or `sha256:<body hash>` for a delivery without one (MintCash, export lines):
+    /// what identifies this delivery in the quarantine and as Flexprice's fallback dedupe key.
+    public var deliveryKey: String { deliveryID ?? "sha256:" + Hex.encode(bodySHA256) }
+
     /// Creates a delivery; the body hash is computed here.
     public init(
         provider: Provider, environment: ProviderEnvironment, environmentIsExplicit: Bool, body: [UInt8],

@@ -22,7 +22,7 @@ public struct WebhookSecret: Sendable, Equatable {
         } else {
             standardKey = rawKey
         }
-        fingerprint = SHA256.hash(data: rawKey).prefix(6).map { String(format: "%02x", $0) }.joined()
+        fingerprint = Hex.encode(SHA256.hash(data: rawKey).prefix(6))
     }
 }
 

@@ -91,20 +91,17 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         } catch {
             throw await refuse(.refused, Problem(status: .unauthorized, title: "Signature not accepted", detail: error.message, code: error.code.rawValue))
         }
-        let submission: IngestSubmission
         switch result {
-        case let .event(event, delivery):
-            submission = .event(event, delivery)
+        case let .event(event, _):
             record.environment = event.environment.rawValue
-        case let .quarantine(reason, delivery):
-            submission = .quarantine(reason, delivery)
+        case let .quarantine(reason, _):
             context.logger.warning("webhook quarantined", metadata: ["provider": "\(provider.rawValue)", "reason": "\(reason)"])
             record.reason = reason.description
         }
         record.httpStatus = 200
         do {
-            let outcome = try await ingestor.ingest(submission, record: record)
-            return Self.acknowledgement(outcome, submission: submission)
+            let outcome = try await ingestor.ingest(result, record: record)
+            return Self.acknowledgement(outcome, result: result)
         } catch let error as IngestError where error.code == .unavailable {
             record.reason = nil
             throw await refuse(
@@ -136,14 +133,14 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         return headers
     }
 
-    private static func acknowledgement(_ outcome: IngestOutcome, submission: IngestSubmission) -> Response {
+    private static func acknowledgement(_ outcome: IngestOutcome, result: IntakeResult) -> Response {
         let text: String
         switch outcome {
         case let .stored(id): text = #"{"status":"stored","event_id":"\#(id.uuidString.lowercased())"}"#
         case let .duplicate(id): text = #"{"status":"duplicate","event_id":"\#(id.uuidString.lowercased())"}"#
         case let .quarantined(id):
             var code = ""
-            if case let .quarantine(reason, _) = submission { code = reason.code.rawValue }
+            if case let .quarantine(reason, _) = result { code = reason.code.rawValue }
             text = #"{"status":"quarantined","quarantine_id":\#(id),"reason":"\#(code)"}"#
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))

@@ -14,7 +14,7 @@ extension EventIngestor {
     /// than losing the connection, each submission is retried alone, so one bad row fails only
     /// its own request.
     static func write(
-        _ items: [(IngestSubmission, DeliveryRecord)], records: [DeliveryRecord], pool: PostgresPool, logger: Logger
+        _ items: [(IntakeResult, DeliveryRecord)], records: [DeliveryRecord], pool: PostgresPool, logger: Logger
     ) async -> BatchResult {
         // A fixed order of unique keys across concurrent batches avoids lock-order deadlocks.
         let ordered = items.enumerated().sorted { sortKey($0.element.0) < sortKey($1.element.0) }
@@ -44,7 +44,7 @@ extension EventIngestor {
     }
 
     private static func transaction(
-        _ items: [(IngestSubmission, DeliveryRecord)], records: [DeliveryRecord], pool: PostgresPool
+        _ items: [(IntakeResult, DeliveryRecord)], records: [DeliveryRecord], pool: PostgresPool
     ) async throws -> [IngestOutcome] {
         try await pool.withConnection { connection in
             try await connection.perform { connection in
@@ -64,7 +64,7 @@ extension EventIngestor {
     }
 
     /// Appends one submission inside the caller's transaction.
-    static func store(_ submission: IngestSubmission, on connection: isolated PostgresConnection) throws -> IngestOutcome {
+    static func store(_ submission: IntakeResult, on connection: isolated PostgresConnection) throws -> IngestOutcome {
         switch submission {
         case let .event(event, delivery):
             if let id = try EventLog.insert(event, delivery, on: connection) { return .stored(eventID: id) }
@@ -86,10 +86,10 @@ extension EventIngestor {
         return record
     }
 
-    private static func sortKey(_ submission: IngestSubmission) -> String {
+    private static func sortKey(_ submission: IntakeResult) -> String {
         switch submission {
         case let .event(event, _): "e/\(event.provider.rawValue)/\(event.dedupeKey)"
-        case let .quarantine(_, delivery): "q/\(delivery.provider.rawValue)/\(delivery.deliveryID ?? Hex.encode(delivery.bodySHA256))"
+        case let .quarantine(_, delivery): "q/\(delivery.provider.rawValue)/\(delivery.deliveryKey)"
         }
     }
 

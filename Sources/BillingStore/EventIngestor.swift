@@ -4,14 +4,6 @@ import Logging
 import Postgres
 import ServiceLifecycle
 
-/// A verified delivery on its way into the log.
-public enum IngestSubmission: Sendable {
-    /// Understood: append this event.
-    case event(NormalizedEvent, IncomingDelivery)
-    /// Not understood: keep the delivery in quarantine.
-    case quarantine(QuarantineReason, IncomingDelivery)
-}
-
 /// Commits concurrent deliveries together (group commit) and keeps the delivery log.
 ///
 /// A single-row transaction per request is bounded by one WAL flush per row; here every
@@ -43,7 +35,7 @@ public actor EventIngestor: Service {
     }
 
     private struct Pending {
-        var submission: IngestSubmission
+        var submission: IntakeResult
         var record: DeliveryRecord
         var continuation: CheckedContinuation<IngestOutcome, any Error>
     }
@@ -66,7 +58,7 @@ public actor EventIngestor: Service {
     /// Stores a verified delivery and returns once it is committed. `record` is the delivery-log
     /// row for this request; its outcome and ids are filled in and it commits with the event.
     /// Throws ``IngestError`` (`unavailable` when the database cannot be reached).
-    public func ingest(_ submission: IngestSubmission, record: DeliveryRecord) async throws -> IngestOutcome {
+    public func ingest(_ submission: IntakeResult, record: DeliveryRecord) async throws -> IngestOutcome {
         try await withCheckedThrowingContinuation { continuation in
             queue.append(Pending(submission: submission, record: record, continuation: continuation))
             startBatches()
@@ -86,20 +78,15 @@ public actor EventIngestor: Service {
         var tick = 0
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .seconds(1))
-            await flushRecords()
+            await flush()
             tick += 1
             if tick % 60 == 1 { await prune() }
         }
-        await flushRecords()
+        await flush()
     }
 
     /// Rows of the delivery log not yet written.
     public var bufferedRecords: Int { records.count }
-
-    /// Writes buffered delivery-log rows now (the run loop does this every second).
-    public func flush() async {
-        await flushRecords()
-    }
 
     private func startBatches() {
         while batchesInFlight < options.maximumConcurrentBatches, !queue.isEmpty {
@@ -131,7 +118,9 @@ public actor EventIngestor: Service {
         startBatches()
     }
 
-    private func flushRecords() async {
+    /// Writes buffered delivery-log rows now (the run loop does this every second); after a batch
+    /// is in flight they go with it instead.
+    public func flush() async {
         guard !records.isEmpty, batchesInFlight == 0 else { return }
         let pending = records
         records.removeAll()

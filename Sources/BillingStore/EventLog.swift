@@ -27,29 +27,28 @@ enum EventLog {
     /// The id of the stored event an insert collided with: same dedupe key, or (Flexprice) the
     /// same body for the same type.
     static func existing(_ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection) throws -> UUID? {
-        let result = try connection.execute(
-            """
-            SELECT id FROM billing.events
-            WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)
-            UNION ALL
-            SELECT id FROM billing.events
-            WHERE provider = 'flexprice' AND \(event.provider.rawValue) = 'flexprice'
-              AND event_type = \(event.eventType) AND body_sha256 = \(Data(delivery.bodySHA256))
-            LIMIT 1
-            """)
+        var query: PostgresQuery = "SELECT id FROM billing.events WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)"
+        if event.provider == .flexprice {
+            query.append(
+                """
+                 UNION ALL SELECT id FROM billing.events
+                WHERE provider = 'flexprice' AND event_type = \(event.eventType) AND body_sha256 = \(Data(delivery.bodySHA256))
+                """)
+        }
+        query.append(" LIMIT 1")
+        let result = try connection.execute(query)
         return try result.first?.decode(UUID.self, at: 0)
     }
 
     /// Keeps a delivery in quarantine; a repeat of the same delivery counts an attempt instead.
     static func quarantine(_ reason: QuarantineReason, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection) throws -> Int64 {
-        let key = delivery.deliveryID ?? "sha256:" + Hex.encode(delivery.bodySHA256)
         let result = try connection.execute(
             """
             INSERT INTO billing.quarantine (provider, environment, environment_explicit, reason_code, reason, delivery_key,
                 delivery_id, delivered_at, body_sha256, raw_body, signature_headers, secret_fingerprint, channel, source,
                 received_at)
             VALUES (\(delivery.provider.rawValue), \(delivery.environment.rawValue), \(delivery.environmentIsExplicit),
-                \(reason.code.rawValue), \(reason.message), \(key), \(delivery.deliveryID), \(delivery.deliveryTimestamp),
+                \(reason.code.rawValue), \(reason.message), \(delivery.deliveryKey), \(delivery.deliveryID), \(delivery.deliveryTimestamp),
                 \(Data(delivery.bodySHA256)), \(Data(delivery.body)), \(PostgresJSONB(JSONText.object(delivery.signatureHeaders))),
                 \(delivery.secretFingerprint), \(delivery.channel.rawValue), \(delivery.source), \(delivery.receivedAt))
             ON CONFLICT (provider, delivery_key) DO UPDATE

@@ -30,28 +30,8 @@ public struct LogCheckpoint: Sendable, Hashable, Comparable, CustomStringConvert
 public struct StoredEvent: Sendable, Equatable {
     /// Where it stands in the log.
     public var checkpoint: LogCheckpoint
-    /// Stable event id.
-    public var id: UUID
-    /// Provider.
-    public var provider: Provider
-    /// Environment.
-    public var environment: ProviderEnvironment
-    /// The provider's type, verbatim.
-    public var eventType: String
-    /// What it is about.
-    public var entityKind: EntityKind
-    /// The entity's provider id.
-    public var entityID: String?
-    /// The customer's provider id.
-    public var customerID: String?
-    /// When it happened, per the provider.
-    public var occurredAt: Date?
-    /// Freshness of its state (last writer wins on this).
-    public var asOf: Date
-    /// Exact amount text (`numeric`), when the event has one.
-    public var amount: String?
-    /// Currency of `amount`.
-    public var currency: String?
+    /// The event as it was normalized and stored.
+    public var event: NormalizedEvent
     /// How it arrived.
     public var channel: IngestChannel
     /// When the service received it.
@@ -73,7 +53,8 @@ public enum EventLogReader {
         let rows = try connection.execute(
             """
             SELECT transaction_id, position, id, provider, environment, event_type, entity_kind, entity_provider_id,
-                   customer_provider_id, occurred_at, as_of, amount::text, currency, channel, received_at, raw_body
+                   customer_provider_id, occurred_at, as_of, amount::text, currency, dedupe_key, provider_event_id, channel,
+                   received_at, raw_body
             FROM billing.events
             WHERE (transaction_id, position) > (\(String(checkpoint.transactionID))::xid8, \(checkpoint.position))
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -82,14 +63,17 @@ public enum EventLogReader {
             """)
         return try rows.map { row in
             let (transaction, position, id, provider, environment, type, kind, entity, customer, occurred, asOf, amount,
-                currency, channel, received, body) =
+                currency, dedupeKey, providerEventID, channel, received, body) =
                 try row.decode((UInt64, Int64, UUID, String, String, String, String, String?, String?, Date?, Date, String?,
-                    String?, String, Date, Data).self)
-            return StoredEvent(
-                checkpoint: LogCheckpoint(transactionID: transaction, position: position), id: id,
+                    String?, String, String?, String, Date, Data).self)
+            var event = NormalizedEvent(
                 provider: Provider(rawValue: provider) ?? .flexprice, environment: ProviderEnvironment(rawValue: environment) ?? .live,
                 eventType: type, entityKind: EntityKind(rawValue: kind) ?? .other, entityID: entity, customerID: customer,
-                occurredAt: occurred, asOf: asOf, amount: amount, currency: currency,
+                occurredAt: occurred, asOf: asOf, amount: amount.flatMap { DecimalAmount($0) }, currency: currency,
+                dedupeKey: dedupeKey, providerEventID: providerEventID)
+            event.id = id
+            return StoredEvent(
+                checkpoint: LogCheckpoint(transactionID: transaction, position: position), event: event,
                 channel: IngestChannel(rawValue: channel) ?? .webhook, receivedAt: received, rawBody: Array(body))
         }
     }

@@ -38,11 +38,6 @@ extension Date: PostgresArrayElement {
     public static var postgresElementType: PostgresDataType { .timestamptz }
 }
 
-extension Bool: PostgresArrayElement {
-    public static var postgresArrayType: PostgresDataType { PostgresDataType(rawValue: 1000) }
-    public static var postgresElementType: PostgresDataType { .bool }
-}
-
 extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
     public static var postgresArrayType: PostgresDataType { Wrapped.postgresArrayType }
     public static var postgresElementType: PostgresDataType { Wrapped.postgresElementType }

@@ -40,6 +40,17 @@ public struct StoredEvent: Sendable, Equatable {
     public var rawBody: [UInt8]
 }
 
+/// What one scan of the log found.
+struct LogScan: Sendable {
+    /// The matching events, oldest first.
+    var events: [StoredEvent]
+    /// The last event of any kind below the horizon after the checkpoint: when fewer than the
+    /// limit matched, everything up to here has been considered.
+    var end: LogCheckpoint?
+    /// True when committed events wait above the horizon (an older transaction is still open).
+    var heldBack: Bool
+}
+
 /// Reads the log in commit order without ever skipping an event.
 ///
 /// Positions come from a sequence and become visible out of order under concurrent writers, so
@@ -50,31 +61,59 @@ public struct StoredEvent: Sendable, Equatable {
 public enum EventLogReader {
     /// Up to `limit` events after `checkpoint`, oldest first.
     public static func read(after checkpoint: LogCheckpoint, limit: Int, on connection: isolated PostgresConnection) throws -> [StoredEvent] {
-        let rows = try connection.execute(
-            """
-            SELECT transaction_id, position, id, provider, environment, event_type, entity_kind, entity_provider_id,
-                   customer_provider_id, occurred_at, as_of, amount::text, currency, dedupe_key, provider_event_id, channel,
-                   received_at, raw_body
-            FROM billing.events
-            WHERE (transaction_id, position) > (\(String(checkpoint.transactionID))::xid8, \(checkpoint.position))
-              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY transaction_id, position
-            LIMIT \(limit)
-            """)
-        return try rows.map { row in
-            let (transaction, position, id, provider, environment, type, kind, entity, customer, occurred, asOf, amount,
-                currency, dedupeKey, providerEventID, channel, received, body) =
-                try row.decode((UInt64, Int64, UUID, String, String, String, String, String?, String?, Date?, Date, String?,
-                    String?, String, String?, String, Date, Data).self)
-            var event = NormalizedEvent(
-                provider: Provider(rawValue: provider) ?? .flexprice, environment: ProviderEnvironment(rawValue: environment) ?? .live,
-                eventType: type, entityKind: EntityKind(rawValue: kind) ?? .other, entityID: entity, customerID: customer,
-                occurredAt: occurred, asOf: asOf, amount: amount.flatMap { DecimalAmount($0) }, currency: currency,
-                dedupeKey: dedupeKey, providerEventID: providerEventID)
-            event.id = id
-            return StoredEvent(
-                checkpoint: LogCheckpoint(transactionID: transaction, position: position), event: event,
-                channel: IngestChannel(rawValue: channel) ?? .webhook, receivedAt: received, rawBody: Array(body))
+        try scan(after: checkpoint, limit: limit, filter: "true", on: connection).events
+    }
+
+    /// Up to `limit` events matching `filter` (constant SQL over `billing.events`) after
+    /// `checkpoint`, with the scan's end and whether newer events wait above the horizon — all
+    /// from one statement, so one snapshot.
+    static func scan(after checkpoint: LogCheckpoint, limit: Int, filter: String, on connection: isolated PostgresConnection) throws -> LogScan {
+        let after = "(transaction_id, position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))"
+        let rows = try connection.execute(PostgresQuery(unsafeSQL: """
+            WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            (SELECT 'event' AS kind, transaction_id, position, id, provider, environment, event_type, entity_kind,
+                    entity_provider_id, customer_provider_id, occurred_at, as_of, amount::text, currency, dedupe_key,
+                    provider_event_id, channel, received_at, raw_body
+             FROM billing.events, horizon
+             WHERE \(after) AND transaction_id < horizon.xmin AND \(filter)
+             ORDER BY transaction_id, position LIMIT \(limit))
+            UNION ALL
+            (SELECT 'end', transaction_id, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    NULL, NULL, NULL, NULL
+             FROM billing.events, horizon
+             WHERE \(after) AND transaction_id < horizon.xmin
+             ORDER BY transaction_id DESC, position DESC LIMIT 1)
+            UNION ALL
+            (SELECT 'held', transaction_id, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    NULL, NULL, NULL, NULL
+             FROM billing.events, horizon WHERE transaction_id >= horizon.xmin LIMIT 1)
+            """))
+        var scan = LogScan(events: [], end: nil, heldBack: false)
+        for row in rows {
+            let kind = try row.decode(String.self, at: 0)
+            let checkpoint = LogCheckpoint(transactionID: try row.decode(at: 1), position: try row.decode(at: 2))
+            switch kind {
+            case "end": scan.end = checkpoint
+            case "held": scan.heldBack = true
+            default: scan.events.append(try event(row, at: checkpoint))
+            }
         }
+        return scan
+    }
+
+    private static func event(_ row: PostgresRow, at checkpoint: LogCheckpoint) throws -> StoredEvent {
+        let (_, _, _, id, provider, environment, type, kind, entity, customer, occurred, asOf, amount,
+            currency, dedupeKey, providerEventID, channel, received, body) =
+            try row.decode((String, UInt64, Int64, UUID, String, String, String, String, String?, String?, Date?, Date, String?,
+                String?, String, String?, String, Date, Data).self)
+        var event = NormalizedEvent(
+            provider: Provider(rawValue: provider) ?? .flexprice, environment: ProviderEnvironment(rawValue: environment) ?? .live,
+            eventType: type, entityKind: EntityKind(rawValue: kind) ?? .other, entityID: entity, customerID: customer,
+            occurredAt: occurred, asOf: asOf, amount: amount.flatMap { DecimalAmount($0) }, currency: currency,
+            dedupeKey: dedupeKey, providerEventID: providerEventID)
+        event.id = id
+        return StoredEvent(
+            checkpoint: checkpoint, event: event, channel: IngestChannel(rawValue: channel) ?? .webhook,
+            receivedAt: received, rawBody: Array(body))
     }
 }

@@ -1,0 +1,101 @@
+import BillingCore
+import Foundation
+import Logging
+import Postgres
+
+/// Replays the whole log into fresh copies of a projection's tables (session-private temporary
+/// tables, so a crashed rebuild leaves nothing behind), then swaps them in with one transaction
+/// that also moves the checkpoint: readers see the old rows until the commit and the new ones
+/// after, and the live runner (paused by the batch lock during the swap) continues from there.
+public enum ProjectionRebuilder {
+    /// What a rebuild did.
+    public struct Report: Sendable {
+        /// The projection.
+        public var projection: Projection
+        /// Events folded.
+        public var applied: Int
+        /// Events parked as dead letters.
+        public var deadLetters: Int
+        /// The checkpoint swapped in.
+        public var checkpoint: LogCheckpoint
+        /// Wall time.
+        public var elapsed: Duration
+    }
+
+    /// Rebuilds `projection`; `batchSize` events per read.
+    public static func rebuild(
+        _ projection: Projection, configuration: PostgresConfiguration, batchSize: Int = 5000, logger: Logger
+    ) async throws -> Report {
+        let started = ContinuousClock.now
+        let connection = try await PostgresConnection.connect(configuration, logger: logger)
+        do {
+            var report = try await connection.perform { connection in
+                try rebuild(projection, batchSize: batchSize, on: connection)
+            }
+            await connection.close()
+            report.elapsed = ContinuousClock.now - started
+            return report
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private static func rebuild(_ projection: Projection, batchSize: Int, on connection: isolated PostgresConnection) throws -> Report {
+        for table in projection.tables.map(\.rawValue) + ["projection_dead_letters"] {
+            try connection.simpleQuery(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.\(table)")
+            try connection.simpleQuery(unsafeSQL: "CREATE TEMP TABLE \(table) (LIKE billing.\(table) INCLUDING ALL)")
+            if table != "projection_dead_letters" {
+                try connection.simpleQuery(unsafeSQL: """
+                    CREATE TRIGGER \(table)_stamp BEFORE INSERT OR UPDATE ON pg_temp.\(table)
+                    FOR EACH ROW EXECUTE FUNCTION billing.read_model_stamp()
+                    """)
+            }
+        }
+        var report = Report(projection: projection, applied: 0, deadLetters: 0, checkpoint: .start, elapsed: .zero)
+        try catchUp(&report, batchSize: batchSize, inTransaction: false, on: connection)
+        try connection.transaction {
+            try ProjectionRunner.lockBatches(of: projection, on: connection)
+            try catchUp(&report, batchSize: batchSize, inTransaction: true, on: connection)
+            for table in projection.tables.map(\.rawValue) {
+                try connection.simpleQuery(unsafeSQL: "DELETE FROM billing.\(table)")
+                try connection.simpleQuery(unsafeSQL: "INSERT INTO billing.\(table) SELECT * FROM pg_temp.\(table)")
+            }
+            try connection.execute("DELETE FROM billing.projection_dead_letters WHERE projection = \(projection.name)")
+            try connection.simpleQuery(unsafeSQL: "INSERT INTO billing.projection_dead_letters SELECT * FROM pg_temp.projection_dead_letters")
+            try connection.execute("""
+                INSERT INTO billing.projection_checkpoints AS c (name, transaction_id, position, events_applied, owner, updated_at, rebuilt_at)
+                VALUES (\(projection.name), \(String(report.checkpoint.transactionID))::xid8, \(report.checkpoint.position),
+                        \(report.applied), 'rebuild', now(), now())
+                ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position,
+                    events_applied = excluded.events_applied, owner = excluded.owner, updated_at = now(), rebuilt_at = now()
+                """)
+        }
+        for table in projection.tables.map(\.rawValue) + ["projection_dead_letters"] {
+            try connection.simpleQuery(unsafeSQL: "DROP TABLE pg_temp.\(table)")
+        }
+        return report
+    }
+
+    /// Applies batches until the log below the horizon is exhausted. Rebuilds do not retry: the
+    /// fold is deterministic, so a failing event is parked at once (as the live runner would after
+    /// its retries).
+    private static func catchUp(_ report: inout Report, batchSize: Int, inTransaction: Bool, on connection: isolated PostgresConnection) throws {
+        let policy = ProjectionBatch.Policy(maxAttempts: 1)
+        var singleSteps = 0
+        while true {
+            let limit = singleSteps > 0 ? 1 : batchSize
+            let checkpoint = report.checkpoint
+            let projection = report.projection
+            let run = { () throws -> ProjectionBatchResult in
+                try ProjectionBatch.run(projection, after: checkpoint, limit: limit, schema: "pg_temp", policy: policy, on: connection)
+            }
+            let result = inTransaction ? try run() : try connection.transaction(run)
+            singleSteps = result.split ? batchSize : max(0, singleSteps - 1)
+            report.applied += result.applied.count
+            report.deadLetters += result.parked.count
+            report.checkpoint = result.checkpoint
+            if result.exhausted, !result.split { return }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import BillingCore
+import Foundation
+import Postgres
+
+/// Writes folded events into read-model tables: one set-based upsert per table and register per
+/// batch. Writes to one row are first merged in memory (greatest version wins, first-seen is the
+/// minimum, updated the maximum), exactly as the SQL merges them with the row already stored, so
+/// the outcome does not depend on how events are split into batches or in which order they come.
+enum ReadModelWriter {
+    /// One merged row of one register (or of plain "names the entity" writes).
+    private struct Row {
+        var write: ReadModelWrite
+        var firstSeen: Int64
+        var updated: Int64
+    }
+
+    /// Applies `writes` to the tables in `tables`, in `schema` (`billing`, or `pg_temp` during a
+    /// rebuild), then recomputes the derived payment columns of every payment touched.
+    static func apply(
+        _ writes: [ReadModelWrite], tables: [ReadModelTable], schema: String, on connection: isolated PostgresConnection
+    ) throws {
+        var groups: [String: [UUID: Row]] = [:]
+        for write in writes where tables.contains(write.table) {
+            let key = write.table.rawValue + "/" + (write.register?.name ?? "")
+            let id = write.id
+            if var row = groups[key]?[id] {
+                row.firstSeen = min(row.firstSeen, write.version.asOf)
+                row.updated = max(row.updated, write.version.asOf)
+                if write.version > row.write.version { row.write = write }
+                groups[key]![id] = row
+            } else {
+                groups[key, default: [:]][id] = Row(write: write, firstSeen: write.version.asOf, updated: write.version.asOf)
+            }
+        }
+        for table in tables {
+            for register in [nil] + table.registers {
+                guard let rows = groups[table.rawValue + "/" + (register?.name ?? "")], !rows.isEmpty else { continue }
+                let sorted = rows.sorted { $0.key.uuidString < $1.key.uuidString }.map(\.value)
+                try connection.execute(upsert(sorted, table: table, register: register, schema: schema))
+            }
+        }
+        if tables.contains(.payments), let touched = groups.filter({ $0.key.hasPrefix("payments/") }).nilIfEmpty {
+            let ids = Array(Set(touched.values.flatMap(\.keys)))
+            try connection.execute(PostgresQuery(unsafeSQL: derivePaymentsSQL(schema: schema), binds: [ids.postgresBind]))
+        }
+    }
+
+    private static func time(_ micros: Int64) -> String { PostgresTimestamp.format(microseconds: micros) }
+
+    /// `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` that replaces the register only for a
+    /// greater version and always widens first-seen / updated.
+    private static func upsert(_ rows: [Row], table: ReadModelTable, register: ReadModelRegister?, schema: String) -> PostgresQuery {
+        var columns = ["id", "provider", "environment", "provider_id", "first_seen_at", "updated_at", "created_at"]
+        var selects = ["u.id", "u.provider", "u.environment", "u.provider_id", "u.first_seen::timestamptz",
+                       "u.updated::timestamptz", "u.first_seen::timestamptz"]
+        var names = ["id", "provider", "environment", "provider_id", "first_seen", "updated"]
+        var binds = [
+            rows.map(\.write.id).postgresBind, rows.map(\.write.provider.rawValue).postgresBind,
+            rows.map(\.write.environment.rawValue).postgresBind, rows.map(\.write.providerID).postgresBind,
+            rows.map { time($0.firstSeen) }.postgresBind, rows.map { time($0.updated) }.postgresBind,
+        ]
+        var sets = ["first_seen_at = LEAST(t.first_seen_at, excluded.first_seen_at)",
+                    "updated_at = GREATEST(t.updated_at, excluded.updated_at)"]
+        if let register {
+            let version = ["\(register.name)_as_of", "\(register.name)_rank", "\(register.name)_event_id"]
+            columns += version
+            selects += ["u.v_as_of::timestamptz", "u.v_rank::integer", "u.v_event_id"]
+            names += ["v_as_of", "v_rank", "v_event_id"]
+            binds += [rows.map { time($0.write.version.asOf) }.postgresBind, rows.map(\.write.version.rank).postgresBind,
+                      rows.map(\.write.version.eventID).postgresBind]
+            for (index, column) in register.columns.enumerated() {
+                columns.append(column.name)
+                selects.append("u.c\(index)::\(column.type)")
+                names.append("c\(index)")
+                binds.append(rows.map { row -> String? in
+                    switch row.write.values[column.name] {
+                    case nil: nil
+                    case let .text(text)?: text
+                    case let .time(micros)?: time(micros)
+                    }
+                }.postgresBind)
+            }
+            let newer = "(t.\(version[0]) IS NULL OR (excluded.\(version[0]), excluded.\(version[1]), excluded.\(version[2]))"
+                + " > (t.\(version[0]), t.\(version[1]), t.\(version[2])))"
+            for column in version + register.columns.map(\.name) {
+                sets.append("\(column) = CASE WHEN \(newer) THEN excluded.\(column) ELSE t.\(column) END")
+            }
+        }
+        let parameters = binds.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+        let sql = """
+            INSERT INTO \(schema).\(table.rawValue) AS t (\(columns.joined(separator: ", ")))
+            SELECT \(selects.joined(separator: ", ")) FROM unnest(\(parameters)) AS u(\(names.joined(separator: ", ")))
+            ON CONFLICT (id) DO UPDATE SET \(sets.joined(separator: ", "))
+            """
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// Derived payment columns, recomputed from the row and its refunds so they commute too:
+    /// refunded = the greater of the provider's figure and the sum of distinct succeeded refunds;
+    /// status from the provider's status, moved to (partially) refunded by that amount;
+    /// refundable = the provider's figure capped by amount − refunded, 0 unless succeeded.
+    private static func derivePaymentsSQL(schema: String) -> String {
+        """
+        UPDATE \(schema).payments p SET
+            amount_refunded = d.refunded,
+            status = d.status,
+            amount_refundable = CASE WHEN d.status IN ('succeeded', 'partially_refunded')
+                THEN LEAST(p.provider_amount_refundable, GREATEST(p.amount - COALESCE(d.refunded, 0), 0)) ELSE 0 END
+        FROM (
+            SELECT x.id, x.refunded,
+                   CASE WHEN x.base IN ('succeeded', 'partially_refunded', 'refunded') AND COALESCE(x.refunded, 0) > 0
+                        THEN CASE WHEN x.amount IS NOT NULL AND x.refunded >= x.amount THEN 'refunded' ELSE 'partially_refunded' END
+                        ELSE x.base END AS status
+            FROM (
+                SELECT q.id, q.amount, billing.payment_status(q.provider_status) AS base,
+                       GREATEST(q.provider_amount_refunded,
+                                (SELECT sum(r.amount) FROM \(schema).refunds r WHERE r.payment_id = q.id AND r.status = 'succeeded')) AS refunded
+                FROM \(schema).payments q WHERE q.id = ANY($1::uuid[])
+            ) x
+        ) d
+        WHERE p.id = d.id
+        """
+    }
+}
+
+extension Dictionary {
+    /// nil when empty.
+    fileprivate var nilIfEmpty: Self? { isEmpty ? nil : self }
+}

@@ -16,28 +16,18 @@ struct ReceiverOptions: ParsableArguments {
 
     /// The body limit from the flag or the environment.
     var maximumBodyBytes: Int {
-        get throws { try Self.positive(maxBodyBytes, "WEBHOOK_MAX_BODY_BYTES", default: 1 << 20) }
+        get throws { try Setting.positive(maxBodyBytes, "WEBHOOK_MAX_BODY_BYTES", default: 1 << 20) }
     }
 
     /// Ingestor tuning from flags or the environment.
     var ingestorOptions: EventIngestor.Options {
         get throws {
             EventIngestor.Options(
-                maximumConcurrentBatches: try Self.positive(commitConcurrency, "WEBHOOK_COMMIT_CONCURRENCY", default: 4),
-                deliveryLogLimit: try Self.positive(deliveryLogLimit, "DELIVERY_LOG_LIMIT", default: 100_000))
+                maximumConcurrentBatches: try Setting.positive(commitConcurrency, "WEBHOOK_COMMIT_CONCURRENCY", default: 4),
+                deliveryLogLimit: try Setting.positive(deliveryLogLimit, "DELIVERY_LOG_LIMIT", default: 100_000))
         }
     }
 
     /// Signing secrets from `<PROVIDER>[_<ENVIRONMENT>]_WEBHOOK_SECRETS`.
     var secrets: WebhookSecrets { WebhookSecrets(environment: ProcessInfo.processInfo.environment) }
-
-    private static func positive(_ flag: Int?, _ variable: String, default value: Int) throws -> Int {
-        if let flag {
-            guard flag > 0 else { throw ValidationError("the value for \(variable.lowercased()) must be positive") }
-            return flag
-        }
-        guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else { return value }
-        guard let number = Int(text), number > 0 else { throw ValidationError("\(variable) must be a positive number") }
-        return number
-    }
 }

@@ -17,11 +17,12 @@ func makeLogger() -> Logger {
 }
 
 /// Connects, optionally migrates, and runs the HTTP server and the pool until SIGTERM or SIGINT.
-func runServe(database: DatabaseOptions, receiver: ReceiverOptions, host: String, port: Int, migrate: Bool) async throws {
+func runServe(database: DatabaseOptions, receiver: ReceiverOptions, projector: ProjectorOptions, host: String, port: Int, migrate: Bool) async throws {
     let logger = makeLogger()
     let secrets = receiver.secrets
     let maximumBodyBytes = try receiver.maximumBodyBytes
     let ingestorOptions = try receiver.ingestorOptions
+    let projectorOptions = try projector.options
     let configuration = try await database.resolve(logger: logger)
     let pool = PostgresPool(configuration: configuration, options: database.poolOptions, logger: logger)
     let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
@@ -30,6 +31,7 @@ func runServe(database: DatabaseOptions, receiver: ReceiverOptions, host: String
     }
     let health = DatabaseHealth(runner: runner)
     let ingestor = EventIngestor(pool: pool, options: ingestorOptions, logger: logger)
+    let projections = Projector(configuration: configuration, options: projectorOptions, logger: logger)
     for provider in secrets.unconfiguredProviders {
         logger.warning(
             "no webhook secret configured; deliveries will be refused with 401",
@@ -40,12 +42,12 @@ func runServe(database: DatabaseOptions, receiver: ReceiverOptions, host: String
         readiness: { await health.check() },
         webhooks: WebhookController(intake: WebhookIntake(secrets: secrets), ingestor: ingestor, maximumBodyBytes: maximumBodyBytes),
         logger: logger)
-    // Shut down in reverse order: the server stops accepting and finishes its requests, then the
-    // ingestor flushes the delivery log, then the pool closes.
+    // Shut down in reverse order: the server stops accepting and finishes its requests, the
+    // projector finishes its batch, the ingestor flushes the delivery log, then the pool closes.
     let group = ServiceGroup(
         configuration: .init(
             services: [
-                .init(service: pool), .init(service: ingestor),
+                .init(service: pool), .init(service: ingestor), .init(service: projections),
                 .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -42,16 +42,7 @@ public enum ProjectionRebuilder {
     }
 
     private static func rebuild(_ projection: Projection, batchSize: Int, on connection: isolated PostgresConnection) throws -> Report {
-        for table in projection.tables.map(\.rawValue) + ["projection_dead_letters"] {
-            try connection.simpleQuery(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.\(table)")
-            try connection.simpleQuery(unsafeSQL: "CREATE TEMP TABLE \(table) (LIKE billing.\(table) INCLUDING ALL)")
-            if table != "projection_dead_letters" {
-                try connection.simpleQuery(unsafeSQL: """
-                    CREATE TRIGGER \(table)_stamp BEFORE INSERT OR UPDATE ON pg_temp.\(table)
-                    FOR EACH ROW EXECUTE FUNCTION billing.read_model_stamp()
-                    """)
-            }
-        }
+        try createScratchTables(projection.tables, on: connection)
         var report = Report(projection: projection, applied: 0, deadLetters: 0, checkpoint: .start, elapsed: .zero)
         try catchUp(&report, batchSize: batchSize, inTransaction: false, on: connection)
         try connection.transaction {
@@ -75,6 +66,20 @@ public enum ProjectionRebuilder {
             try connection.simpleQuery(unsafeSQL: "DROP TABLE pg_temp.\(table)")
         }
         return report
+    }
+
+    /// Session-private empty copies of `tables` and of the dead letters, in `pg_temp`.
+    static func createScratchTables(_ tables: [ReadModelTable], on connection: isolated PostgresConnection) throws {
+        for table in tables.map(\.rawValue) + ["projection_dead_letters"] {
+            try connection.simpleQuery(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.\(table)")
+            try connection.simpleQuery(unsafeSQL: "CREATE TEMP TABLE \(table) (LIKE billing.\(table) INCLUDING ALL)")
+            if table != "projection_dead_letters" {
+                try connection.simpleQuery(unsafeSQL: """
+                    CREATE TRIGGER \(table)_stamp BEFORE INSERT OR UPDATE ON pg_temp.\(table)
+                    FOR EACH ROW EXECUTE FUNCTION billing.read_model_stamp()
+                    """)
+            }
+        }
     }
 
     /// Applies batches until the log below the horizon is exhausted. Rebuilds do not retry: the

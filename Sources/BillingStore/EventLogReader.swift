@@ -68,7 +68,7 @@ public enum EventLogReader {
     /// `checkpoint`, with the scan's end and whether newer events wait above the horizon — all
     /// from one statement, so one snapshot.
     static func scan(after checkpoint: LogCheckpoint, limit: Int, filter: String, on connection: isolated PostgresConnection) throws -> LogScan {
-        let after = "(transaction_id, position) > (\(checkpoint.transactionID)::xid8, \(checkpoint.position))"
+        let after = "(transaction_id, position) > ('\(checkpoint.transactionID)'::xid8, \(checkpoint.position))"
         let rows = try connection.execute(PostgresQuery(unsafeSQL: """
             WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
             (SELECT 'event' AS kind, transaction_id, position, id, provider, environment, event_type, entity_kind,

@@ -10,6 +10,14 @@ public struct GeneratedDelivery: Sendable, Hashable {
     public var body: String
     /// The delivery id header (Flexprice svix-id, mintfax webhook-id); nil for MintCash.
     public var deliveryID: String?
+
+    /// Creates a delivery.
+    public init(provider: String, environment: String, body: String, deliveryID: String?) {
+        self.provider = provider
+        self.environment = environment
+        self.body = body
+        self.deliveryID = deliveryID
+    }
 }
 
 /// Random but reproducible event histories of many entities from all three providers, shaped

@@ -91,6 +91,14 @@ let package = Package(
             path: "Benchmarks/postgres-bench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "projection-bench",
+            dependencies: [
+                "BillingCore", "BillingStore", "Postgres", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/projection-bench",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [

@@ -1,0 +1,183 @@
+// Projection benchmark on one throwaway server, in one run:
+//   1. catch-up: a log of N generated events (default 1,000,000; all three providers) is projected
+//      from scratch by all four projections at once, beside the baseline of only reading the same
+//      log in commit order (the reader every projection runs, without folding or writing);
+//   2. steady state: the projector runs while events are ingested through the receiver's commit
+//      path (EventIngestor, durable commits) at a target rate; lag from receipt to projected, p50/p99
+//      per projection, beside the ingest acknowledgement latency of the same events.
+// Usage: scripts/bench-projections [events] [load-seconds] [rate]
+import BillingCore
+import BillingStore
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+import TestSupport
+
+let arguments = CommandLine.arguments.dropFirst().map { Int($0) }
+let eventCount = arguments.first.flatMap { $0 } ?? 1_000_000
+let loadSeconds = arguments.dropFirst().first.flatMap { $0 } ?? 20
+let targetRate = arguments.dropFirst(2).first.flatMap { $0 } ?? 3000
+var logger = Logger(label: "bench")
+logger.logLevel = .warning
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+let scratch = NSTemporaryDirectory() + "billing-events-projection-bench-\(getpid())"
+try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+chmod(scratch, 0o755)
+let cluster = EmbeddedPostgres(options: .init(
+    dataDirectory: scratch + "/data", database: "bench",
+    serverSettings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], fastInit: true))
+let configuration = try await cluster.start(logger: logger)
+defer {
+    try? cluster.stopNow(mode: .immediate)
+    try? FileManager.default.removeItem(atPath: scratch)
+}
+let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 20), logger: logger)
+try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
+
+/// Generated deliveries, normalized as the receiver would.
+func generate(seed: UInt64, count: Int) throws -> [(NormalizedEvent, IncomingDelivery)] {
+    var generator = HistoryGenerator(seed: seed)
+    var out: [(NormalizedEvent, IncomingDelivery)] = []
+    out.reserveCapacity(count + 64)
+    while out.count < count {
+        for generated in generator.history(entities: 256) {
+            let delivery = IncomingDelivery(
+                provider: Provider(rawValue: generated.provider)!, environment: ProviderEnvironment(rawValue: generated.environment)!,
+                environmentIsExplicit: generated.provider != "mintcash", body: Array(generated.body.utf8), deliveryID: generated.deliveryID,
+                signatureHeaders: ["webhook-signature": "v1,bench"], secretFingerprint: "0123456789ab")
+            out.append((try EventNormalizer.normalize(delivery), delivery))
+        }
+    }
+    return Array(out.prefix(count))
+}
+
+// 1. Load the log: bulk INSERT … SELECT FROM unnest, 5,000 events per transaction.
+print("generating \(eventCount) events…")
+var started = ContinuousClock.now
+let events = try generate(seed: 1, count: eventCount)
+for chunk in stride(from: 0, to: events.count, by: 5000).map({ events[$0..<min($0 + 5000, events.count)] }) {
+    try await pool.query("""
+        INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id,
+            occurred_at, as_of, amount, currency, dedupe_key, provider_event_id, body_sha256, raw_body, channel, received_at)
+        SELECT id, provider, environment, event_type, entity_kind, entity_id, customer_id, occurred_at, as_of, amount::numeric, currency,
+            dedupe_key, provider_event_id, sha256(convert_to(body, 'UTF8')), convert_to(body, 'UTF8'), 'backfill', now()
+        FROM unnest(\(chunk.map(\.0.id)), \(chunk.map(\.0.provider.rawValue)), \(chunk.map(\.0.environment.rawValue)),
+            \(chunk.map(\.0.eventType)), \(chunk.map(\.0.entityKind.rawValue)), \(chunk.map(\.0.entityID)), \(chunk.map(\.0.customerID)),
+            \(chunk.map(\.0.occurredAt)), \(chunk.map(\.0.asOf)), \(chunk.map(\.0.amountText)), \(chunk.map(\.0.currency)),
+            \(chunk.map(\.0.dedupeKey)), \(chunk.map(\.0.providerEventID)), \(chunk.map { String(decoding: $0.1.body, as: UTF8.self) }))
+            AS u(id, provider, environment, event_type, entity_kind, entity_id, customer_id, occurred_at, as_of, amount, currency,
+                 dedupe_key, provider_event_id, body)
+        """)
+}
+try await pool.query("VACUUM ANALYZE billing.events")
+let logBytes = try await pool.query("SELECT pg_total_relation_size('billing.events')").decodeColumn(Int64.self)[0]
+print(String(format: "log loaded: %d events, %.0f MiB, %.1f s", events.count, Double(logBytes) / 1_048_576, seconds(ContinuousClock.now - started)))
+
+// Baseline: read the whole log in commit order (what each runner reads), no fold, no writes.
+started = ContinuousClock.now
+let readCount = try await pool.withConnection { connection in
+    try await connection.perform { connection in
+        var checkpoint = LogCheckpoint.start
+        var total = 0
+        while true {
+            let batch = try EventLogReader.read(after: checkpoint, limit: 2000, on: connection)
+            guard let last = batch.last else { break }
+            total += batch.count
+            checkpoint = last.checkpoint
+        }
+        return total
+    }
+}
+let readSeconds = seconds(ContinuousClock.now - started)
+
+// Catch-up: all four projections from an empty checkpoint.
+let lags = Mutex<[String: [Double]]>([:])
+let measuring = Atomic<Bool>(false)
+let options = ProjectionOptions(batchSize: 2000, onBatch: { projection, result in
+    guard measuring.load(ordering: .relaxed), !result.applied.isEmpty else { return }
+    let now = Date()
+    lags.withLock { lags in
+        lags[projection.name, default: []] += result.applied.map { now.timeIntervalSince($0.receivedAt) }
+    }
+})
+started = ContinuousClock.now
+let projector = Projector(configuration: configuration, options: options, logger: logger)
+let projectorTask = Task { try await projector.run() }
+while try await ProjectionStatus.load(on: pool).contains(where: { $0.eventsBehind > 0 }) {
+    try await Task.sleep(for: .milliseconds(100))
+}
+let catchUpSeconds = seconds(ContinuousClock.now - started)
+let statuses = try await ProjectionStatus.load(on: pool)
+print("")
+print("catch-up from an empty checkpoint, \(events.count) events, 4 projections in parallel:")
+print(String(format: "  baseline: read the log in commit order      %8.0f events/s  (%.1f s)", Double(readCount) / readSeconds, readSeconds))
+print(String(format: "  projected (all projections, wall time)      %8.0f events/s  (%.1f s, %.2fx the read baseline's time)",
+    Double(events.count) / catchUpSeconds, catchUpSeconds, catchUpSeconds / readSeconds))
+for status in statuses { print("    \(status.projection.name): \(status.eventsApplied) events applied") }
+for table in ReadModelTable.allCases {
+    let rows = try await pool.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM billing.\(table.rawValue)")).decodeColumn(Int64.self)[0]
+    print("    \(table.rawValue): \(rows) rows")
+}
+
+// 2. Steady state under ingest load.
+let ingestor = EventIngestor(pool: pool, logger: logger)
+let ingestorTask = Task { try await ingestor.run() }
+let load = try generate(seed: 2, count: loadSeconds * targetRate)
+let acks = Mutex<[Double]>([])
+measuring.store(true, ordering: .relaxed)
+let clients = 16
+started = ContinuousClock.now
+try await withThrowingTaskGroup(of: Void.self) { group in
+    for client in 0..<clients {
+        group.addTask {
+            let interval = Duration.seconds(Double(clients) / Double(targetRate))
+            var next = ContinuousClock.now
+            for index in stride(from: client, to: load.count, by: clients) {
+                try await Task.sleep(until: next)
+                next += interval
+                var delivery = load[index].1
+                delivery.receivedAt = Date()
+                let record = DeliveryRecord(receivedAt: delivery.receivedAt, provider: delivery.provider.rawValue, environment: delivery.environment.rawValue, outcome: .stored, httpStatus: 200, bodyBytes: delivery.body.count)
+                _ = try await ingestor.ingest(.event(load[index].0, delivery), record: record)
+                let ack = Date().timeIntervalSince(delivery.receivedAt)
+                acks.withLock { $0.append(ack) }
+            }
+        }
+    }
+    try await group.waitForAll()
+}
+let loadElapsed = seconds(ContinuousClock.now - started)
+while try await ProjectionStatus.load(on: pool).contains(where: { $0.eventsBehind > 0 }) {
+    try await Task.sleep(for: .milliseconds(50))
+}
+measuring.store(false, ordering: .relaxed)
+projectorTask.cancel()
+ingestorTask.cancel()
+_ = await projectorTask.result
+print("")
+print(String(format: "steady state: %d events ingested in %.1f s (%.0f events/s offered at %d/s, %d clients, durable commits)",
+    load.count, loadElapsed, Double(load.count) / loadElapsed, targetRate, clients))
+let ackTimes = acks.withLock { $0 }
+print(String(format: "  baseline: receipt → ingest acknowledged     p50 %6.1f ms   p99 %6.1f ms",
+    percentile(ackTimes, 0.5) * 1000, percentile(ackTimes, 0.99) * 1000))
+for (name, values) in lags.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+    print(String(format: "  lag receipt → projected %-14@ p50 %6.1f ms   p99 %6.1f ms   (%d events)",
+        name as NSString, percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000, values.count))
+}
+print(String(format: "peak RSS of the benchmark process (generator, projector, ingestor): %.0f MiB", peakRSSMiB()))
+await pool.close()

@@ -73,7 +73,7 @@ public enum EventLogReader {
             WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
             (SELECT 'event' AS kind, transaction_id, position, id, provider, environment, event_type, entity_kind,
                     entity_provider_id, customer_provider_id, occurred_at, as_of, amount::text, currency, dedupe_key,
-                    provider_event_id, channel, received_at, raw_body
+                    provider_event_id, channel, received_at, convert_from(raw_body, 'UTF8') AS body
              FROM billing.events, horizon
              WHERE \(after) AND transaction_id < horizon.xmin AND \(filter)
              ORDER BY transaction_id, position LIMIT \(limit))
@@ -105,7 +105,7 @@ public enum EventLogReader {
         let (_, _, _, id, provider, environment, type, kind, entity, customer, occurred, asOf, amount,
             currency, dedupeKey, providerEventID, channel, received, body) =
             try row.decode((String, UInt64, Int64, UUID, String, String, String, String, String?, String?, Date?, Date, String?,
-                String?, String, String?, String, Date, Data).self)
+                String?, String, String?, String, Date, String).self)
         var event = NormalizedEvent(
             provider: Provider(rawValue: provider) ?? .flexprice, environment: ProviderEnvironment(rawValue: environment) ?? .live,
             eventType: type, entityKind: EntityKind(rawValue: kind) ?? .other, entityID: entity, customerID: customer,
@@ -114,6 +114,6 @@ public enum EventLogReader {
         event.id = id
         return StoredEvent(
             checkpoint: checkpoint, event: event, channel: IngestChannel(rawValue: channel) ?? .webhook,
-            receivedAt: received, rawBody: Array(body))
+            receivedAt: received, rawBody: Array(body.utf8))
     }
 }

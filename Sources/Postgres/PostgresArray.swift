@@ -52,23 +52,25 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
 
 extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public static var postgresType: PostgresDataType { Element.postgresArrayType }
-    /// An array literal with every element quoted; NULL elements unquoted.
+    /// An array literal with every element quoted; NULL elements unquoted. Built byte by byte
+    /// (projections send arrays of thousands of values per statement).
     public var postgresBind: PostgresBind {
-        var literal = "{"
+        var literal: [UInt8] = [UInt8(ascii: "{")]
         for (index, element) in enumerated() {
-            if index > 0 { literal += "," }
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
             guard let bytes = element.postgresBind.bytes else {
-                literal += "NULL"
+                literal += [UInt8]("NULL".utf8)
                 continue
             }
-            literal += "\""
-            for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { literal += "\\" }
-                literal.unicodeScalars.append(scalar)
+            literal.append(UInt8(ascii: "\""))
+            for byte in bytes {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                literal.append(byte)
             }
-            literal += "\""
+            literal.append(UInt8(ascii: "\""))
         }
-        return PostgresBind(type: Element.postgresArrayType, text: literal + "}")
+        literal.append(UInt8(ascii: "}"))
+        return PostgresBind(type: Element.postgresArrayType, format: .text, bytes: literal)
     }
 }
 

@@ -11,12 +11,6 @@
 --   updated_at     freshest "as of" of any event about or naming the entity (GREATEST)
 --   created_at     the provider's creation time when a snapshot carries one, else first_seen_at
 
-CREATE FUNCTION billing.read_model_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.created_at := COALESCE(NEW.provider_created_at, NEW.first_seen_at);
-    RETURN NEW;
-END $$;
-
 CREATE TABLE billing.customers (
     id                  uuid PRIMARY KEY,
     provider            text NOT NULL,
@@ -223,8 +217,6 @@ DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['customers', 'subscriptions', 'payments', 'refunds', 'wallets', 'wallet_transactions'] LOOP
-        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON billing.%I FOR EACH ROW EXECUTE FUNCTION billing.read_model_stamp()',
-                       t || '_stamp', t);
         EXECUTE format('CREATE INDEX %I ON billing.%I (created_at, id)', t || '_created', t);
     END LOOP;
 END $$;

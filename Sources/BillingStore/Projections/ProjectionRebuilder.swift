@@ -73,12 +73,6 @@ public enum ProjectionRebuilder {
         for table in tables.map(\.rawValue) + ["projection_dead_letters"] {
             try connection.simpleQuery(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.\(table)")
             try connection.simpleQuery(unsafeSQL: "CREATE TEMP TABLE \(table) (LIKE billing.\(table) INCLUDING ALL)")
-            if table != "projection_dead_letters" {
-                try connection.simpleQuery(unsafeSQL: """
-                    CREATE TRIGGER \(table)_stamp BEFORE INSERT OR UPDATE ON pg_temp.\(table)
-                    FOR EACH ROW EXECUTE FUNCTION billing.read_model_stamp()
-                    """)
-            }
         }
     }
 

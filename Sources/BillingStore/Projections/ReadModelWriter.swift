@@ -80,12 +80,15 @@ enum ReadModelWriter {
                     }
                 }.postgresBind)
             }
-            let newer = "(t.\(version[0]) IS NULL OR (excluded.\(version[0]), excluded.\(version[1]), excluded.\(version[2]))"
-                + " > (t.\(version[0]), t.\(version[1]), t.\(version[2])))"
             for column in version + register.columns.map(\.name) {
-                sets.append("\(column) = CASE WHEN \(newer) THEN excluded.\(column) ELSE t.\(column) END")
+                sets.append("\(column) = CASE WHEN \(newer(register)) THEN excluded.\(column) ELSE t.\(column) END")
             }
         }
+        // created_at: the provider's creation time when the register that holds it says so, else first seen.
+        let providerCreated = register?.columns.firstIndex { $0.name == "provider_created_at" }
+        selects[6] = providerCreated.map { "COALESCE(u.c\($0)::timestamptz, u.first_seen::timestamptz)" } ?? selects[6]
+        let currentCreated = providerCreated == nil ? "t.provider_created_at" : "CASE WHEN \(newer(register!)) THEN excluded.provider_created_at ELSE t.provider_created_at END"
+        sets.append("created_at = COALESCE(\(currentCreated), LEAST(t.first_seen_at, excluded.first_seen_at))")
         let parameters = binds.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
         let sql = """
             INSERT INTO \(schema).\(table.rawValue) AS t (\(columns.joined(separator: ", ")))
@@ -93,6 +96,12 @@ enum ReadModelWriter {
             ON CONFLICT (id) DO UPDATE SET \(sets.joined(separator: ", "))
             """
         return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// True when the incoming row's version of `register` is greater than the stored one (or there is none).
+    private static func newer(_ register: ReadModelRegister) -> String {
+        let (asOf, rank, event) = ("\(register.name)_as_of", "\(register.name)_rank", "\(register.name)_event_id")
+        return "(t.\(asOf) IS NULL OR (excluded.\(asOf), excluded.\(rank), excluded.\(event)) > (t.\(asOf), t.\(rank), t.\(event)))"
     }
 
     /// Derived payment columns, recomputed from the row and its refunds so they commute too:

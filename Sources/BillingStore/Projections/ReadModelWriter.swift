@@ -39,9 +39,9 @@ enum ReadModelWriter {
                 try connection.execute(upsert(sorted, table: table, register: register, schema: schema))
             }
         }
-        if tables.contains(.payments), let touched = groups.filter({ $0.key.hasPrefix("payments/") }).nilIfEmpty {
-            let ids = Array(Set(touched.values.flatMap(\.keys)))
-            try connection.execute(PostgresQuery(unsafeSQL: derivePaymentsSQL(schema: schema), binds: [ids.postgresBind]))
+        let payments = Set(groups.filter { $0.key.hasPrefix("payments/") }.values.flatMap(\.keys))
+        if tables.contains(.payments), !payments.isEmpty {
+            try connection.execute(PostgresQuery(unsafeSQL: derivePaymentsSQL(schema: schema), binds: [Array(payments).postgresBind]))
         }
     }
 
@@ -130,9 +130,4 @@ enum ReadModelWriter {
         WHERE p.id = d.id
         """
     }
-}
-
-extension Dictionary {
-    /// nil when empty.
-    fileprivate var nilIfEmpty: Self? { isEmpty ? nil : self }
 }

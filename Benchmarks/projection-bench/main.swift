@@ -88,39 +88,28 @@ try await pool.query("VACUUM ANALYZE billing.events")
 let logBytes = try await pool.query("SELECT pg_total_relation_size('billing.events')").decodeColumn(Int64.self)[0]
 print(String(format: "log loaded: %d events, %.0f MiB, %.1f s", events.count, Double(logBytes) / 1_048_576, seconds(ContinuousClock.now - started)))
 
-// Baseline: read the whole log in commit order (what each runner reads), no fold, no writes.
-started = ContinuousClock.now
-let readCount = try await pool.withConnection { connection in
-    try await connection.perform { connection in
-        var checkpoint = LogCheckpoint.start
-        var total = 0
-        while true {
-            let batch = try EventLogReader.read(after: checkpoint, limit: 2000, on: connection)
-            guard let last = batch.last else { break }
-            total += batch.count
-            checkpoint = last.checkpoint
+/// Reads the whole log in commit order (what each runner reads), optionally folding every event
+/// into read-model writes, without writing: the references for the catch-up figure.
+func readLog(fold: Bool) async throws -> (events: Int, writes: Int, seconds: Double) {
+    let started = ContinuousClock.now
+    let (events, writes) = try await pool.withConnection { connection in
+        try await connection.perform { connection in
+            var checkpoint = LogCheckpoint.start
+            var events = 0, writes = 0
+            while true {
+                let batch = try EventLogReader.read(after: checkpoint, limit: 2000, on: connection)
+                guard let last = batch.last else { break }
+                events += batch.count
+                if fold { for stored in batch { writes += try ReadModelFold.writes(for: stored.event, body: stored.rawBody).count } }
+                checkpoint = last.checkpoint
+            }
+            return (events, writes)
         }
-        return total
     }
+    return (events, writes, seconds(ContinuousClock.now - started))
 }
-let readSeconds = seconds(ContinuousClock.now - started)
-
-// Second reference: read and fold every event (all read models), without writing.
-started = ContinuousClock.now
-let foldedWrites = try await pool.withConnection { connection in
-    try await connection.perform { connection in
-        var checkpoint = LogCheckpoint.start
-        var writes = 0
-        while true {
-            let batch = try EventLogReader.read(after: checkpoint, limit: 2000, on: connection)
-            guard let last = batch.last else { break }
-            for stored in batch { writes += try ReadModelFold.writes(for: stored.event, body: stored.rawBody).count }
-            checkpoint = last.checkpoint
-        }
-        return writes
-    }
-}
-let foldSeconds = seconds(ContinuousClock.now - started)
+let (readCount, _, readSeconds) = try await readLog(fold: false)
+let (_, foldedWrites, foldSeconds) = try await readLog(fold: true)
 
 /// Waits until every checkpoint has reached the newest event (a cheap check, unlike counting the lag).
 func waitUntilCaughtUp() async throws {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// One verified body as the event log stores it: what it is about, when, how much, and its
@@ -61,11 +60,6 @@ public struct NormalizedEvent: Sendable, Equatable {
 
     /// A name-based UUID (version 8, RFC 9562) from SHA-256 of `provider` and `dedupeKey`.
     public static func id(provider: Provider, dedupeKey: String) -> UUID {
-        var bytes = Array(SHA256.hash(data: Array("billing-events/event/\(provider.rawValue)/\(dedupeKey)".utf8)).prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x80
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(uuid: (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        UUID(nameBasedOn: "billing-events/event/\(provider.rawValue)/\(dedupeKey)")
     }
 }

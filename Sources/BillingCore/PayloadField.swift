@@ -68,13 +68,18 @@ enum PayloadField {
 
     /// A time from ISO 8601 text, or unix seconds as a number or numeric string.
     static func timestamp(_ value: JSONValue?, _ field: String) throws(QuarantineReason) -> Date? {
+        try microseconds(value, field).map(EventTimestamp.date(microseconds:))
+    }
+
+    /// ``timestamp(_:_:)`` in microseconds since 1970.
+    static func microseconds(_ value: JSONValue?, _ field: String) throws(QuarantineReason) -> Int64? {
         switch value {
         case nil, .null?: return nil
         case let .string(text)?:
             if text.isEmpty { return nil }
-            if let date = EventTimestamp.parse(iso8601: text) ?? EventTimestamp.parse(unixSeconds: text) { return date }
+            if let micros = EventTimestamp.microseconds(iso8601: text) ?? EventTimestamp.microseconds(unixSeconds: text) { return micros }
         case let .number(text)?:
-            if let date = EventTimestamp.parse(unixSeconds: text) { return date }
+            if let micros = EventTimestamp.microseconds(unixSeconds: text) { return micros }
         default: break
         }
         throw QuarantineReason(.invalidField, "\(field) is not an ISO 8601 time or unix seconds")

@@ -51,12 +51,10 @@ enum FlexpriceReadModelFold {
         values.set("email", try customer.text("email"))
         values.set("phone", try customer.text("phone"))
         values.set("timezone", try customer.text("timezone"))
-        var address: [(key: String, value: JSONValue)] = []
-        for (field, key) in [("address_line1", "line1"), ("address_line2", "line2"), ("address_city", "city"),
-                             ("address_state", "state"), ("address_postal_code", "postal_code"), ("address_country", "country")] {
-            if let text = try customer.text(field) { address.append((key, .string(text))) }
-        }
-        values.set("address", address.isEmpty ? nil : JSONValue.object(address).jsonText)
+        values.set("address", try customer.object(fields: [
+            ("address_line1", "line1"), ("address_line2", "line2"), ("address_city", "city"), ("address_state", "state"),
+            ("address_postal_code", "postal_code"), ("address_country", "country"),
+        ]))
         values.set("metadata", try customer.json("metadata"))
         values.set("deleted", isDeleted)
         values.set("provider_created_at", time: try customer.time("created_at"))

@@ -35,21 +35,10 @@ struct FoldObject {
         return text
     }
 
-    /// An exact decimal from a JSON number or a decimal string, in canonical form.
+    /// An exact decimal from a JSON number or a decimal string (empty text reads as nil).
     func amount(_ key: String) throws(ReadModelFoldError) -> DecimalAmount? {
-        let text: String
-        switch value[key] {
-        case nil, .null?: return nil
-        case let .number(number)?: text = number
-        case let .string(string)?:
-            text = string.trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { return nil }
-        default: throw ReadModelFoldError("\(name(key)) is not a number or decimal string")
-        }
-        guard let amount = DecimalAmount(text), amount.digits.count <= 1000 else {
-            throw ReadModelFoldError("\(name(key)) is not a decimal amount")
-        }
-        return amount
+        if case let .string(text)? = value[key], text.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+        do { return try PayloadField.amount(value[key], name(key)) } catch { throw ReadModelFoldError(error.message) }
     }
 
     /// An integer (JSON number or numeric string without fraction).
@@ -71,20 +60,20 @@ struct FoldObject {
         }
     }
 
-    /// A time from ISO 8601 text or unix seconds, in microseconds.
+    /// A time from ISO 8601 text or unix seconds, in microseconds (Go's zero time reads as nil).
     func time(_ key: String) throws(ReadModelFoldError) -> Int64? {
-        switch value[key] {
-        case nil, .null?: return nil
-        case let .string(text)?:
-            if text.isEmpty || text.hasPrefix("0001-01-01") { return nil }
-            if let micros = EventTimestamp.microseconds(iso8601: text) ?? EventTimestamp.microseconds(unixSeconds: text) {
-                return micros
-            }
-        case let .number(text)?:
-            if let micros = EventTimestamp.microseconds(unixSeconds: text) { return micros }
-        default: break
+        if case let .string(text)? = value[key], text.hasPrefix("0001-01-01") { return nil }
+        do { return try PayloadField.microseconds(value[key], name(key)) } catch { throw ReadModelFoldError(error.message) }
+    }
+
+    /// The text fields `fields` (source key, output key) as one JSON object, nil when all are absent
+    /// (addresses spread over several fields).
+    func object(fields: [(String, String)]) throws(ReadModelFoldError) -> String? {
+        var members: [(key: String, value: JSONValue)] = []
+        for (field, key) in fields {
+            if let text = try text(field) { members.append((key, .string(text))) }
         }
-        throw ReadModelFoldError("\(name(key)) is not an ISO 8601 time or unix seconds")
+        return members.isEmpty ? nil : JSONValue.object(members).jsonText
     }
 
     /// A JSON object or array as JSON text (for `jsonb`); other values are not accepted.

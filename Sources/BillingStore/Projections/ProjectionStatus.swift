@@ -27,14 +27,14 @@ public struct ProjectionStatus: Sendable {
         var statuses: [ProjectionStatus] = []
         for projection in projections {
             let rows = try await pool.query("""
-                SELECT c.transaction_id, c.position, c.events_applied,
-                       (SELECT count(*) FROM billing.events
-                         WHERE (transaction_id, position) > (c.transaction_id, c.position) AND \(unescaped: projection.eventFilter)),
-                       COALESCE((SELECT (EXTRACT(EPOCH FROM now() - min(received_at)) * 1000)::int8 FROM billing.events
-                         WHERE (transaction_id, position) > (c.transaction_id, c.position) AND \(unescaped: projection.eventFilter)), 0),
+                SELECT c.transaction_id, c.position, c.events_applied, lag.behind,
+                       COALESCE((EXTRACT(EPOCH FROM now() - lag.oldest) * 1000)::int8, 0),
                        (SELECT count(*) FROM billing.projection_dead_letters d WHERE d.projection = c.name),
                        c.owner, c.updated_at, c.rebuilt_at
-                FROM billing.projection_checkpoints c WHERE c.name = \(projection.name)
+                FROM billing.projection_checkpoints c,
+                     LATERAL (SELECT count(*) AS behind, min(received_at) AS oldest FROM billing.events
+                              WHERE (transaction_id, position) > (c.transaction_id, c.position) AND \(unescaped: projection.eventFilter)) lag
+                WHERE c.name = \(projection.name)
                 """).rows
             guard let row = rows.first else {
                 statuses.append(ProjectionStatus(

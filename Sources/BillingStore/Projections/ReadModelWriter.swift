@@ -9,6 +9,7 @@ import Postgres
 enum ReadModelWriter {
     /// One merged row of one register (or of plain "names the entity" writes).
     private struct Row {
+        var id: UUID
         var write: ReadModelWrite
         var firstSeen: Int64
         var updated: Int64
@@ -29,7 +30,7 @@ enum ReadModelWriter {
                 if write.version > row.write.version { row.write = write }
                 groups[key]![id] = row
             } else {
-                groups[key, default: [:]][id] = Row(write: write, firstSeen: write.version.asOf, updated: write.version.asOf)
+                groups[key, default: [:]][id] = Row(id: id, write: write, firstSeen: write.version.asOf, updated: write.version.asOf)
             }
         }
         for table in tables {
@@ -55,7 +56,7 @@ enum ReadModelWriter {
                        "u.updated::timestamptz", "u.first_seen::timestamptz"]
         var names = ["id", "provider", "environment", "provider_id", "first_seen", "updated"]
         var binds = [
-            rows.map(\.write.id).postgresBind, rows.map(\.write.provider.rawValue).postgresBind,
+            rows.map(\.id).postgresBind, rows.map(\.write.provider.rawValue).postgresBind,
             rows.map(\.write.environment.rawValue).postgresBind, rows.map(\.write.providerID).postgresBind,
             rows.map { time($0.firstSeen) }.postgresBind, rows.map { time($0.updated) }.postgresBind,
         ]

@@ -74,19 +74,19 @@ public enum EventLogReader {
             (SELECT 'event' AS kind, transaction_id, position, id, provider, environment, event_type, entity_kind,
                     entity_provider_id, customer_provider_id, occurred_at, as_of, amount::text, currency, dedupe_key,
                     provider_event_id, channel, received_at, convert_from(raw_body, 'UTF8') AS body
-             FROM billing.events, horizon
-             WHERE \(after) AND transaction_id < horizon.xmin AND \(filter)
+             FROM billing.events
+             WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon) AND \(filter)
              ORDER BY transaction_id, position LIMIT \(limit))
             UNION ALL
             (SELECT 'end', transaction_id, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                     NULL, NULL, NULL, NULL
-             FROM billing.events, horizon
-             WHERE \(after) AND transaction_id < horizon.xmin
+             FROM billing.events
+             WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon)
              ORDER BY transaction_id DESC, position DESC LIMIT 1)
             UNION ALL
             (SELECT 'held', transaction_id, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                     NULL, NULL, NULL, NULL
-             FROM billing.events, horizon WHERE transaction_id >= horizon.xmin LIMIT 1)
+             FROM billing.events WHERE transaction_id >= (SELECT xmin FROM horizon) LIMIT 1)
             """))
         var scan = LogScan(events: [], end: nil, heldBack: false)
         for row in rows {

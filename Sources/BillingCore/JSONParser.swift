@@ -144,29 +144,19 @@ public struct JSONParser {
         return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
+    /// Strings without escapes (nearly all) become one `String` straight from their bytes; the
+    /// rest are decoded into a byte buffer first. Either way the result is validated as UTF-8.
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
-        var scalars = String.UnicodeScalarView()
-        var plainStart = index
-        func flushPlain(_ parser: JSONParser, upTo end: Int) throws(JSONParseError) {
-            guard plainStart < end else { return }
-            guard let text = String(validating: parser.bytes[plainStart..<end], as: UTF8.self) else {
-                throw parser.error("invalid UTF-8 in string")
-            }
-            scalars.append(contentsOf: text.unicodeScalars)
-        }
+        let start = index
         while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
+            switch bytes[index] {
             case UInt8(ascii: "\""):
-                try flushPlain(self, upTo: index)
+                let text = try validated(bytes[start..<index], at: start)
                 index += 1
-                return String(scalars)
+                return text
             case UInt8(ascii: "\\"):
-                try flushPlain(self, upTo: index)
-                index += 1
-                scalars.append(try parseEscape())
-                plainStart = index
+                return try parseEscapedString(from: start)
             case 0..<0x20:
                 throw error("unescaped control character in string")
             default:
@@ -174,6 +164,36 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// The slow path of ``parseString()``: `index` is at the first backslash.
+    private mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
+        var utf8 = Array(bytes[start..<index])
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                let text = try validated(utf8[...], at: start)
+                index += 1
+                return text
+            case UInt8(ascii: "\\"):
+                index += 1
+                utf8.append(contentsOf: UTF8.encode(try parseEscape())!)
+            case 0..<0x20:
+                throw error("unescaped control character in string")
+            default:
+                utf8.append(byte)
+                index += 1
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    private func validated(_ utf8: ArraySlice<UInt8>, at start: Int) throws(JSONParseError) -> String {
+        guard let text = String(validating: utf8, as: UTF8.self) else {
+            throw JSONParseError(message: "invalid UTF-8 in string", offset: start)
+        }
+        return text
     }
 
     private mutating func parseEscape() throws(JSONParseError) -> Unicode.Scalar {

@@ -66,7 +66,9 @@ public enum EventLogReader {
 
     /// Up to `limit` events matching `filter` (constant SQL over `billing.events`) after
     /// `checkpoint`, with the scan's end and whether newer events wait above the horizon — all
-    /// from one statement, so one snapshot.
+    /// from one statement, so one snapshot. Every part is ordered by the (transaction id, position)
+    /// index and compares with the horizon as a scalar, so the planner bounds each by the index
+    /// (a `LIMIT 1` without `ORDER BY` was planned as a sequential scan of the whole log).
     static func scan(after checkpoint: LogCheckpoint, limit: Int, filter: String, on connection: isolated PostgresConnection) throws -> LogScan {
         let after = "(transaction_id, position) > ('\(checkpoint.transactionID)'::xid8, \(checkpoint.position))"
         let rows = try connection.execute(PostgresQuery(unsafeSQL: """
@@ -86,7 +88,7 @@ public enum EventLogReader {
             UNION ALL
             (SELECT 'held', transaction_id, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                     NULL, NULL, NULL, NULL
-             FROM billing.events WHERE transaction_id >= (SELECT xmin FROM horizon) LIMIT 1)
+             FROM billing.events WHERE transaction_id >= (SELECT xmin FROM horizon) ORDER BY transaction_id, position LIMIT 1)
             """))
         var scan = LogScan(events: [], end: nil, heldBack: false)
         for row in rows {

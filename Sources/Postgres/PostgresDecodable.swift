@@ -139,7 +139,7 @@ extension UUID: PostgresDecodable {
         guard type == .uuid || type == .text || type == .varchar else {
             throw PostgresDecodingFailure("\(type) is not uuid")
         }
-        guard let value = UUID(uuidString: text) else { throw PostgresDecodingFailure("not a UUID") }
+        guard let value = UUID(postgresText: text) else { throw PostgresDecodingFailure("not a UUID") }
         return value
     }
 }

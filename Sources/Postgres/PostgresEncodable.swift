@@ -63,7 +63,7 @@ extension Date: PostgresEncodable {
 
 extension UUID: PostgresEncodable {
     public static var postgresType: PostgresDataType { .uuid }
-    public var postgresBind: PostgresBind { PostgresBind(type: .uuid, text: uuidString.lowercased()) }
+    public var postgresBind: PostgresBind { PostgresBind(type: .uuid, text: postgresText) }
 }
 
 extension Data: PostgresEncodable {

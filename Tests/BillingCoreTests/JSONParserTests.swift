@@ -38,6 +38,16 @@ import Testing
     @Test func invalidUTF8IsRefused() {
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
+        // The same after an escape (strings with escapes are decoded on a slower path).
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x5C, 0x6E, 0xC3, 0x28, 0x22]) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x5C, 0x6E, 0x0A, 0x22]) }
+    }
+
+    @Test func escapesAnywhereInAString() throws {
+        #expect(try parse(#""\"""#) == .string("\""))
+        #expect(try parse(#""a\u0000b""#) == .string("a\u{0}b"))
+        #expect(try parse(#""\ud83e\uddfe€\t""#) == .string("🧾€\t"))
+        #expect(try parse(#""plain ü""#) == .string("plain ü"))
     }
 
     @Test func deepNestingIsRefusedNotCrashing() {

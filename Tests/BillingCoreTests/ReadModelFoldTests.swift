@@ -27,7 +27,7 @@ import Testing
         #expect(details.values["card_last4"] == .text("0000"))
         #expect(!details.values.values.contains { if case let .text(text) = $0 { text.contains("555555") } else { false } })
         let customerID = ReadModelTable.customers.id(provider: .mintcash, environment: .live, providerID: "cust_01HXX")
-        #expect(details.values["customer_id"] == .text(customerID.uuidString.lowercased()))
+        #expect(details.values["customer_id"] == .id(customerID))
         let status = try write(writes, .paymentStatus)
         #expect(status.values["provider_status"] == .text("succeeded"))
         #expect(status.values["provider_amount_refundable"] == .text("49.99"))

@@ -23,7 +23,7 @@ struct FoldObject {
         case let .string(text)?:
             guard !text.isEmpty else { return nil }
             guard text.utf8.count <= 65_536 else { throw ReadModelFoldError("\(name(key)) is longer than 64 KiB") }
-            return text.contains("\0") ? text.replacingOccurrences(of: "\0", with: "") : text
+            return text.utf8.contains(0) ? String(decoding: text.utf8.filter { $0 != 0 }, as: UTF8.self) : text
         case let .number(text)?: return text
         default: throw ReadModelFoldError("\(name(key)) is not a string")
         }
@@ -37,7 +37,7 @@ struct FoldObject {
 
     /// An exact decimal from a JSON number or a decimal string (empty text reads as nil).
     func amount(_ key: String) throws(ReadModelFoldError) -> DecimalAmount? {
-        if case let .string(text)? = value[key], text.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+        if case let .string(text)? = value[key], text.unicodeScalars.allSatisfy({ $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }) { return nil }
         do { return try PayloadField.amount(value[key], name(key)) } catch { throw ReadModelFoldError(error.message) }
     }
 
@@ -118,6 +118,6 @@ struct FoldValues {
 
     /// Sets a stable id of another table.
     mutating func set(_ column: String, _ id: UUID?) {
-        if let id { values[column] = .text(id.uuidString.lowercased()) }
+        if let id { values[column] = .id(id) }
     }
 }

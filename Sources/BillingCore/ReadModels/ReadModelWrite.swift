@@ -22,7 +22,7 @@ public struct ReadModelVersion: Sendable, Hashable, Comparable {
     public static func < (lhs: ReadModelVersion, rhs: ReadModelVersion) -> Bool {
         if lhs.asOf != rhs.asOf { return lhs.asOf < rhs.asOf }
         if lhs.rank != rhs.rank { return lhs.rank < rhs.rank }
-        return lhs.eventID.uuidString < rhs.eventID.uuidString
+        return UUID.bytewiseLess(lhs.eventID, rhs.eventID)
     }
 }
 
@@ -32,6 +32,8 @@ public enum ReadModelValue: Sendable, Hashable {
     case text(String)
     /// A time in microseconds since 1970.
     case time(Int64)
+    /// The stable id of another read-model row.
+    case id(UUID)
 }
 
 /// One change a projected event makes to one read-model row.

@@ -36,7 +36,7 @@ enum ReadModelWriter {
         for table in tables {
             for register in [nil] + table.registers {
                 guard let rows = groups[table.rawValue + "/" + (register?.name ?? "")], !rows.isEmpty else { continue }
-                let sorted = rows.sorted { $0.key.uuidString < $1.key.uuidString }.map(\.value)
+                let sorted = rows.values.sorted { UUID.bytewiseLess($0.id, $1.id) }
                 try connection.execute(upsert(sorted, table: table, register: register, schema: schema))
             }
         }
@@ -78,6 +78,7 @@ enum ReadModelWriter {
                     case nil: nil
                     case let .text(text)?: text
                     case let .time(micros)?: time(micros)
+                    case let .id(id)?: id.postgresText
                     }
                 }.postgresBind)
             }

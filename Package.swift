@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "BillingCore",
                 "BillingStore",
+                "Postgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -19,14 +19,17 @@ public struct HTTPConfiguration: Sendable {
     }
 }
 
-/// Builds the router with every route of the service; webhook routes when a receiver is given.
+/// Builds the router with every route of the service; webhook routes when a receiver is given,
+/// `/v1` when a query API is.
 public func buildRouter(
     readiness: @escaping HealthController<AppRequestContext>.Readiness,
-    webhooks: WebhookController<AppRequestContext>? = nil
+    webhooks: WebhookController<AppRequestContext>? = nil,
+    queries: QueryController<AppRequestContext>? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     HealthController<AppRequestContext>(readiness: readiness).register(on: router)
     webhooks?.register(on: router)
+    queries?.register(on: router)
     return router
 }
 
@@ -35,10 +38,11 @@ public func buildApplication(
     configuration: HTTPConfiguration,
     readiness: @escaping HealthController<AppRequestContext>.Readiness,
     webhooks: WebhookController<AppRequestContext>? = nil,
+    queries: QueryController<AppRequestContext>? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(readiness: readiness, webhooks: webhooks),
+        router: buildRouter(readiness: readiness, webhooks: webhooks, queries: queries),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "billing-events"),
         logger: logger)
 }

@@ -14,14 +14,17 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
     public var type: String
     /// A stable machine-readable code (extension member `code`), e.g. `bad_signature`.
     public var code: String?
+    /// The query parameter at fault (extension member `parameter`), for 400 answers.
+    public var parameter: String?
     /// Extra response headers (`Allow`, `Retry-After`).
     public var headers: HTTPFields
 
     /// Creates a problem.
     public init(
-        status: HTTPResponse.Status, title: String? = nil, detail: String? = nil, code: String? = nil,
+        status: HTTPResponse.Status, title: String? = nil, detail: String? = nil, code: String? = nil, parameter: String? = nil,
         type: String = "about:blank", headers: HTTPFields = [:]
     ) {
+        self.parameter = parameter
         self.status = status
         self.title = title ?? status.reasonPhrase
         self.detail = detail
@@ -36,13 +39,14 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
         var status: Int
         var detail: String?
         var code: String?
+        var parameter: String?
     }
 
     /// The problem as a response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(Body(type: type, title: title, status: status.code, detail: detail, code: code))
+        let body = try encoder.encode(Body(type: type, title: title, status: status.code, detail: detail, code: code, parameter: parameter))
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         return Response(

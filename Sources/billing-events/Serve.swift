@@ -4,9 +4,11 @@ import Foundation
 /// `billing-events serve`: the HTTP server with its background work.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the service: webhook receiver, projections and health endpoints (the query API as it lands).",
+        abstract: "Run the service: webhook receiver, projections, the query API (/v1) and health endpoints.",
         discussion: """
             Webhooks: POST /webhooks/{flexprice|mintcash|mintfax}[/{live|test}], signed with the secrets in FLEXPRICE_WEBHOOK_SECRETS, MINTCASH_WEBHOOK_SECRETS, MINTFAX_WEBHOOK_SECRETS (comma-separated, several during rotation) or <PROVIDER>_<LIVE|TEST>_WEBHOOK_SECRETS for one environment. A provider without a secret is refused (401) and named at start-up.
+
+            Query API: GET /v1/customers, /v1/subscriptions, /v1/payments, /v1/wallets (and /v1/wallets/{id}/transactions), /v1/events, each with /{id}; Authorization: Bearer <token> from `billing-events api-keys create`. Lists take limit (1-100), order (desc|asc), cursor and filters; every answer carries the Billing-Events-Position header, and min_position=N waits until the read models have applied every event up to position N.
 
             Projections (customers, subscriptions, payments, wallets) follow the log in commit order; with several instances, one runs each projection and the others stand by. See `billing-events projections --help`.
 
@@ -16,6 +18,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup(title: "Webhook receiver") var receiver: ReceiverOptions
     @OptionGroup(title: "Projections") var projector: ProjectorOptions
+
+    @Option(help: ArgumentHelp("Longest wait of a query with min_position before it answers 503 (env: QUERY_POSITION_TIMEOUT_MS; default 5000).", valueName: "ms"))
+    var queryPositionTimeoutMs: Int?
 
     @Option(help: ArgumentHelp("Address to listen on (env: HOST).", valueName: "address"))
     var host: String?
@@ -37,7 +42,10 @@ struct Serve: AsyncParsableCommand {
         }
         let host = host ?? environment["HOST"] ?? "127.0.0.1"
         try await reportingErrors {
-            try await runServe(database: database, receiver: receiver, projector: projector, host: host, port: port, migrate: !noMigrate)
+            let timeout = try Setting.positive(queryPositionTimeoutMs, "QUERY_POSITION_TIMEOUT_MS", default: 5000)
+            try await runServe(
+                database: database, receiver: receiver, projector: projector, positionTimeout: .milliseconds(timeout), host: host, port: port,
+                migrate: !noMigrate)
         }
     }
 }

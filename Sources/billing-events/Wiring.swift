@@ -17,7 +17,9 @@ func makeLogger() -> Logger {
 }
 
 /// Connects, optionally migrates, and runs the HTTP server and the pool until SIGTERM or SIGINT.
-func runServe(database: DatabaseOptions, receiver: ReceiverOptions, projector: ProjectorOptions, host: String, port: Int, migrate: Bool) async throws {
+func runServe(
+    database: DatabaseOptions, receiver: ReceiverOptions, projector: ProjectorOptions, positionTimeout: Duration, host: String, port: Int, migrate: Bool
+) async throws {
     let logger = makeLogger()
     let secrets = receiver.secrets
     let maximumBodyBytes = try receiver.maximumBodyBytes
@@ -32,6 +34,7 @@ func runServe(database: DatabaseOptions, receiver: ReceiverOptions, projector: P
     let health = DatabaseHealth(runner: runner)
     let ingestor = EventIngestor(pool: pool, options: ingestorOptions, logger: logger)
     let projections = Projector(configuration: configuration, options: projectorOptions, logger: logger)
+    let queryStore = QueryStore(pool: pool)
     for provider in secrets.unconfiguredProviders {
         logger.warning(
             "no webhook secret configured; deliveries will be refused with 401",
@@ -41,6 +44,9 @@ func runServe(database: DatabaseOptions, receiver: ReceiverOptions, projector: P
         configuration: HTTPConfiguration(host: host, port: port),
         readiness: { await health.check() },
         webhooks: WebhookController(intake: WebhookIntake(secrets: secrets), ingestor: ingestor, maximumBodyBytes: maximumBodyBytes),
+        queries: QueryController(
+            store: queryStore, keys: APIKeyStore(pool: pool), cursors: CursorSigning { try await queryStore.cursorSigningKey() },
+            positionTimeout: positionTimeout),
         logger: logger)
     // Shut down in reverse order: the server stops accepting and finishes its requests, the
     // projector finishes its batch, the ingestor flushes the delivery log, then the pool closes.

@@ -1,0 +1,136 @@
+import BillingCore
+import BillingStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The query API under `/v1`: read models and events as JSON, lists with keyset pagination and
+/// signed cursors, every answer carrying the log position the read models have reached.
+public struct QueryController<Context: RequestContext>: Sendable {
+    /// The reads.
+    public var store: QueryStore
+    /// API keys, checked on every request.
+    public var keys: APIKeyStore
+    /// Signs and verifies cursors.
+    public var cursors: CursorSigning
+    /// Longest wait for `min_position` before answering 503.
+    public var positionTimeout: Duration
+
+    /// Creates the controller.
+    public init(store: QueryStore, keys: APIKeyStore, cursors: CursorSigning, positionTimeout: Duration = .seconds(5)) {
+        self.store = store
+        self.keys = keys
+        self.cursors = cursors
+        self.positionTimeout = positionTimeout
+    }
+
+    /// The response header with the read models' log position.
+    public static var positionHeader: HTTPField.Name { HTTPField.Name("Billing-Events-Position")! }
+
+    /// Adds the routes, all behind bearer authentication.
+    public func register(on router: Router<Context>) {
+        let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(keys: keys))
+        for resource in [ListResource.customers, .subscriptions, .payments, .wallets, .events] {
+            v1.get(RouterPath(resource.name)) { request, _ in try await list(resource, request) }
+        }
+        v1.get("customers/:id") { request, context in
+            try await object(.customers, request, context, extraFields: ListResource.customerDetail(latestPayments: 10))
+        }
+        for resource in [ListResource.subscriptions, .payments, .wallets] {
+            v1.get(RouterPath("\(resource.name)/:id")) { request, context in try await object(resource, request, context) }
+        }
+        v1.get("wallets/:id/transactions") { request, context in
+            let wallet = try id(context)
+            return try await list(.walletTransactions, request, scope: wallet)
+        }
+        v1.get("events/:id") { request, context in
+            try await answering(request) {
+                let (json, position) = try await store.event(id: try id(context))
+                guard let json else { throw Self.notFound("event") }
+                return Self.json(json, position: position)
+            }
+        }
+        v1.get("events/:id/payload") { request, context in
+            try await answering(request) {
+                guard let body = try await store.rawPayload(event: try id(context)) else { throw Self.notFound("event") }
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            }
+        }
+    }
+
+    private func list(_ resource: ListResource, _ request: Request, scope: UUID? = nil) async throws -> Response {
+        try await handling(request) { query in
+            let scopeText = scope?.uuidString.lowercased() ?? ""
+            let signer = try await cursors.current()
+            let listRequest = try ListRequest(query, resource: resource.name, scope: scopeText, filters: resource.filters, cursors: signer)
+            try await waitForPosition(listRequest.minimumPosition)
+            let page = try await store.list(resource, listRequest, scope: scope)
+            if page.rows.isEmpty, let scope, try await store.object(.wallets, id: scope).json == nil {
+                throw Self.notFound("wallet")
+            }
+            let cursor = page.nextKey.map { signer.cursor(after: $0, binding: listRequest.binding(resource: resource.name, scope: scopeText)) }
+            let body = "{\"data\": [" + page.rows.joined(separator: ", ") + "], \"has_more\": \(page.hasMore), \"next_cursor\": "
+                + (cursor.map { "\"\($0)\"" } ?? "null") + "}"
+            return Self.json(body, position: page.position)
+        }
+    }
+
+    private func object(_ resource: ListResource, _ request: Request, _ context: Context, extraFields: [(String, String)] = []) async throws -> Response {
+        try await answering(request) {
+            let (json, position) = try await store.object(resource, id: try id(context), extraFields: extraFields)
+            guard let json else { throw Self.notFound(String(resource.name.dropLast())) }
+            return Self.json(json, position: position)
+        }
+    }
+
+    /// Reads the query string (only `min_position` is accepted on single objects), waits for
+    /// `min_position`, runs `body`, and maps every error to its problem.
+    private func answering(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
+        try await handling(request) { query in
+            var position: Int64?
+            for (name, value) in query {
+                guard name == "min_position", position == nil else {
+                    throw QueryParameterError(.unknownParameter, parameter: name, "unknown or repeated parameter; this route accepts min_position")
+                }
+                position = try ListRequest.minimumPosition(value)
+            }
+            try await waitForPosition(position)
+            return try await body()
+        }
+    }
+
+    private func handling(_ request: Request, _ body: ([(name: String, value: String)]) async throws -> Response) async throws -> Response {
+        do {
+            return try await body(try QueryString.parse(request.uri.query))
+        } catch {
+            throw Problem(error)
+        }
+    }
+
+    private func waitForPosition(_ position: Int64?) async throws {
+        guard let position else { return }
+        guard try await store.wait(forPosition: position, timeout: positionTimeout) else {
+            throw Problem(
+                status: .serviceUnavailable, title: "Position not reached",
+                detail: "the read models have not reached position \(position) within \(positionTimeout); retry", code: "position_not_reached",
+                headers: [.retryAfter: "1"])
+        }
+    }
+
+    private func id(_ context: Context) throws -> UUID {
+        guard let text = context.parameters.get("id"), text.utf8.count == 36, let id = UUID(uuidString: text) else {
+            throw Self.notFound("object")
+        }
+        return id
+    }
+
+    private static func notFound(_ kind: String) -> Problem {
+        Problem(status: .notFound, detail: "no \(kind) with this id", code: "not_found")
+    }
+
+    private static func json(_ text: String, position: Int64) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json", positionHeader: String(position)],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

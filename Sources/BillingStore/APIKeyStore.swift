@@ -1,0 +1,85 @@
+import BillingCore
+import Crypto
+import Foundation
+import Postgres
+
+/// An API key as listed (never its token).
+public struct APIKey: Sendable, Equatable {
+    /// Its id.
+    public var id: UUID
+    /// The name given at creation.
+    public var name: String
+    /// The token's first characters, which name it in lists and logs.
+    public var prefix: String
+    /// When it was created.
+    public var createdAt: Date
+    /// When it was last used (updated at most once a minute).
+    public var lastUsedAt: Date?
+    /// When it was revoked.
+    public var revokedAt: Date?
+}
+
+/// API keys of the query API. A token is 32 random bytes shown once at creation; the database
+/// keeps only its SHA-256, so a stolen database copy does not yield usable tokens.
+public struct APIKeyStore: Sendable {
+    let pool: PostgresPool
+
+    /// Creates the store over `pool`.
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// Length of the prefix kept in clear (`bek_` and 8 characters).
+    static let prefixLength = 12
+
+    /// Creates a key called `name`; returns it and its token (the only time the token exists).
+    public func create(name: String) async throws -> (key: APIKey, token: String) {
+        var random = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let token = "bek_" + Base64URL.encode(secret)
+        let prefix = String(token.prefix(Self.prefixLength))
+        let rows = try await pool.query("""
+            INSERT INTO billing.api_keys (name, prefix, token_sha256) VALUES (\(name), \(prefix), \(Data(Self.hash(token))))
+            RETURNING id, name, prefix, created_at, last_used_at, revoked_at
+            """).rows
+        return (try Self.key(rows[0]), token)
+    }
+
+    /// Every key, newest first.
+    public func list() async throws -> [APIKey] {
+        try await pool.query("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM billing.api_keys ORDER BY created_at DESC, id")
+            .rows.map(Self.key)
+    }
+
+    /// Revokes the key whose prefix or id is `reference`; returns it, or nil when none matches.
+    /// Takes effect at once: every request checks the key in the database.
+    public func revoke(_ reference: String) async throws -> APIKey? {
+        let id = UUID(uuidString: reference)
+        let rows = try await pool.query("""
+            UPDATE billing.api_keys SET revoked_at = COALESCE(revoked_at, now())
+            WHERE prefix = \(reference) OR id = \(id)
+            RETURNING id, name, prefix, created_at, last_used_at, revoked_at
+            """).rows
+        return try rows.first.map(Self.key)
+    }
+
+    /// The key a bearer token belongs to when it is valid and not revoked; records the use.
+    public func authenticate(token: String) async throws -> APIKey? {
+        guard token.hasPrefix("bek_"), token.utf8.count < 200 else { return nil }
+        let rows = try await pool.query("""
+            SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM billing.api_keys
+            WHERE token_sha256 = \(Data(Self.hash(token))) AND revoked_at IS NULL
+            """).rows
+        guard let key = try rows.first.map(Self.key) else { return nil }
+        // At most one write a minute per key, not one per request.
+        if key.lastUsedAt.map({ Date().timeIntervalSince($0) > 60 }) ?? true {
+            try await pool.query("UPDATE billing.api_keys SET last_used_at = now() WHERE id = \(key.id)")
+        }
+        return key
+    }
+
+    private static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+
+    private static func key(_ row: PostgresRow) throws -> APIKey {
+        let (id, name, prefix, created, used, revoked) = try row.decode((UUID, String, String, Date, Date?, Date?).self)
+        return APIKey(id: id, name: name, prefix: prefix, createdAt: created, lastUsedAt: used, revokedAt: revoked)
+    }
+}

@@ -1,0 +1,58 @@
+import BillingCore
+
+/// One list of the query API: its table, the JSON of a row (built by PostgreSQL, so numbers stay
+/// exact text and the API only concatenates), its filters and its order key.
+public struct ListResource: Sendable {
+    /// The list's name (`payments`), also bound into its cursors.
+    public let name: String
+    /// The filters it accepts.
+    public let filters: [ListFilter]
+    /// `FROM` clause; the row alias is `t`.
+    let from: String
+    /// SQL producing the row's JSON object (`json`).
+    let json: String
+    /// SQL condition per filter, with `{}` wherever its bound value goes.
+    let conditions: [String: String]
+    /// The time part of the order key (an indexed expression).
+    let timeKey: String
+    /// The unique part of the order key and its SQL type.
+    let tiebreakKey: String, tiebreakType: String
+    /// Extra condition of a nested list (`t.wallet_id = {}`), bound to the parent's id.
+    let scopeCondition: String?
+
+    /// A `json_build_object` of `fields` (name, SQL expression) — at most 50 fields.
+    static func object(_ fields: [(String, String)]) -> String {
+        precondition(fields.count <= 50, "json_build_object takes at most 100 arguments")
+        return "json_build_object(" + fields.map { "'\($0.0)', \($0.1)" }.joined(separator: ", ") + ")"
+    }
+
+    /// Columns of the same name.
+    static func columns(_ names: String..., alias: String = "t") -> [(String, String)] { names.map { ($0, "\(alias).\($0)") } }
+
+    /// Money columns as exact decimal text.
+    static func money(_ names: String..., alias: String = "t") -> [(String, String)] { names.map { ($0, "\(alias).\($0)::text") } }
+
+    /// The JSON of a read-model row: `id, object, provider, environment, provider_id`, then
+    /// `fields`, then `created_at, updated_at`.
+    static func readModelJSON(_ object: String, _ fields: [(String, String)], alias: String = "t") -> String {
+        let t = alias
+        return self.object(
+            [("id", "\(t).id"), ("object", "'\(object)'"), ("provider", "\(t).provider"), ("environment", "\(t).environment"),
+             ("provider_id", "\(t).provider_id")] + fields + [("created_at", "\(t).created_at"), ("updated_at", "\(t).updated_at")])
+    }
+
+    /// A read-model list ordered by (`created_at`, `id`) with the common filters and `filters`.
+    static func readModelList(
+        _ name: String, object: String, filters: [ListFilter], json fields: [(String, String)], conditions: [String: String] = [:],
+        scope: String? = nil
+    ) -> ListResource {
+        let common = [
+            "provider": "t.provider = {}", "environment": "t.environment = {}", "provider_id": "t.provider_id = {}",
+            "customer_id": "t.customer_id = {}::uuid",
+        ]
+        return ListResource(
+            name: name, filters: [.provider, .environment, .providerID] + filters, from: "billing.\(name) t",
+            json: readModelJSON(object, fields), conditions: common.merging(conditions) { $1 }, timeKey: "t.created_at",
+            tiebreakKey: "t.id", tiebreakType: "uuid", scopeCondition: scope)
+    }
+}

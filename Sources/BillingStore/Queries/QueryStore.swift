@@ -1,0 +1,141 @@
+import BillingCore
+import Foundation
+import Postgres
+
+/// The query API's reads: pages of read models and events, single objects, the raw payload of an
+/// event, and the log position the read models have reached. Every value is bound.
+public struct QueryStore: Sendable {
+    let pool: PostgresPool
+
+    /// Creates the store over `pool`.
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// The position of the slowest projection's checkpoint (the last event it has applied, in
+    /// commit order); 0 before any.
+    static let positionSQL = "(SELECT position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)"
+
+    /// One page of `resource` (`scope`: the parent id of a nested list). One statement: the
+    /// keyset condition and order ride on the index of the filter, and the read models' position
+    /// comes back with it.
+    public func list(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil) async throws -> ReadModelPage {
+        let query = Self.listQuery(resource, request, scope: scope)
+        let rows = try await pool.query(query).rows
+        var page = ReadModelPage(rows: [], hasMore: false, nextKey: nil, position: try rows.first?.decode(Int64?.self, at: 0) ?? 0)
+        for row in rows {
+            guard let json = row.values[1] else { continue }
+            if page.rows.count == request.limit {
+                page.hasMore = true
+                break
+            }
+            page.rows.append(json)
+            page.nextKey = PageKey(time: try row.decode(Int64.self, at: 2), tiebreak: try row.decode(String.self, at: 3))
+        }
+        if !page.hasMore { page.nextKey = nil }
+        return page
+    }
+
+    /// The SQL of ``list(_:_:scope:)`` (the benchmark runs the same text through pgbench).
+    public static func listQuery(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil) -> PostgresQuery {
+        var binds: [PostgresBind] = []
+        func bind(_ text: String) -> String {
+            binds.append(text.postgresBind)
+            return "$\(binds.count)"
+        }
+        var conditions: [String] = []
+        if let scope, let condition = resource.scopeCondition {
+            conditions.append(condition.replacingOccurrences(of: "{}", with: bind(scope.postgresText)))
+        }
+        for (name, value) in request.filters.sorted(by: { $0.key < $1.key }) {
+            guard let condition = resource.conditions[name] else { continue }
+            let text: String = switch value {
+            case let .text(text): text
+            case let .id(id): id.postgresText
+            case let .time(micros): PostgresTimestamp.format(microseconds: micros)
+            }
+            conditions.append("(" + condition.replacingOccurrences(of: "{}", with: bind(text)) + ")")
+        }
+        let direction = request.ascending ? "ASC" : "DESC"
+        if let after = request.after {
+            let time = bind(PostgresTimestamp.format(microseconds: after.time))
+            let tiebreak = bind(after.tiebreak)
+            conditions.append("(\(resource.timeKey), \(resource.tiebreakKey)) \(request.ascending ? ">" : "<") (\(time)::timestamptz, \(tiebreak)::\(resource.tiebreakType))")
+        }
+        // The page is the inner side of a nested loop over one row, so its order is kept.
+        let sql = """
+            SELECT \(positionSQL), page.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                SELECT \(resource.json)::text AS json, (extract(epoch FROM \(resource.timeKey)) * 1000000)::bigint AS key_time,
+                       \(resource.tiebreakKey)::text AS key_tiebreak
+                FROM \(resource.from)
+                WHERE \(conditions.isEmpty ? "true" : conditions.joined(separator: " AND "))
+                ORDER BY \(resource.timeKey) \(direction), \(resource.tiebreakKey) \(direction)
+                LIMIT \(request.limit + 1)
+            ) AS page ON true
+            """
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// One object of `resource` by id, with `extraFields` (name, SQL over alias `t`) appended to its
+    /// JSON, and the read models' position; nil when there is none.
+    public func object(_ resource: ListResource, id: UUID, extraFields: [(String, String)] = []) async throws -> (json: String?, position: Int64) {
+        // Appended as text so the members keep their order (a jsonb merge would sort them).
+        let json = extraFields.isEmpty
+            ? "\(resource.json)::text" : "left(\(resource.json)::text, -1) || ', ' || substr(\(ListResource.object(extraFields))::text, 2)"
+        let rows = try await pool.query(PostgresQuery(unsafeSQL: """
+            SELECT \(Self.positionSQL), (SELECT \(json) FROM \(resource.from) WHERE t.id = $1::uuid)
+            """, binds: [id.postgresText.postgresBind])).rows
+        return (rows.first?.values[1], try rows.first?.decode(Int64?.self, at: 0) ?? 0)
+    }
+
+    /// Event `id` with its exact payload spliced in as the member `payload` (the body is valid
+    /// JSON: it was parsed before it was logged), and the read models' position.
+    public func event(id: UUID) async throws -> (json: String?, position: Int64) {
+        let rows = try await pool.query(PostgresQuery(unsafeSQL: """
+            SELECT \(Self.positionSQL), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                SELECT \(ListResource.events.json)::text AS json, convert_from(t.raw_body, 'UTF8') AS body
+                FROM billing.events t WHERE t.id = $1::uuid) AS t ON true
+            """, binds: [id.postgresText.postgresBind])).rows
+        let position = try rows.first?.decode(Int64?.self, at: 0) ?? 0
+        guard let row = rows.first, let json = row.values[1], let body = row.values[2] else { return (nil, position) }
+        return (String(json.dropLast()) + ", \"payload\": " + body + "}", position)
+    }
+
+    /// The current position of the read models (see ``positionSQL``).
+    public func position() async throws -> Int64 {
+        try await pool.query(PostgresQuery(unsafeSQL: "SELECT \(Self.positionSQL)")).rows.first?.decode(Int64?.self, at: 0) ?? 0
+    }
+
+    /// True when every event committed at a position up to `position` has been applied by every
+    /// projection (positions are handed out before commit, so "reached" is checked per event).
+    public func hasReached(_ position: Int64) async throws -> Bool {
+        try await pool.query("""
+            WITH slowest AS (SELECT transaction_id, position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)
+            SELECT NOT EXISTS (
+                SELECT 1 FROM billing.events e
+                WHERE (e.transaction_id, e.position) > ((SELECT transaction_id FROM slowest), (SELECT position FROM slowest))
+                  AND e.position <= \(position))
+            """).rows[0].decode(Bool.self, at: 0)
+    }
+
+    /// Waits until ``hasReached(_:)`` holds or `timeout` passes; returns whether it did.
+    public func wait(forPosition position: Int64, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if try await hasReached(position) { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    /// The key that signs page cursors, generated by migration 0004 and shared by every instance.
+    public func cursorSigningKey() async throws -> [UInt8] {
+        let rows = try await pool.query("SELECT value FROM billing.service_secrets WHERE name = 'cursor_signing_key'").rows
+        guard let row = rows.first else { throw PostgresError(code: "P0002", message: "the cursor signing key is missing; run migrate") }
+        return Array(try row.decode(Data.self, at: 0))
+    }
+
+    /// The exact body of event `id`, as received.
+    public func rawPayload(event id: UUID) async throws -> [UInt8]? {
+        let rows = try await pool.query("SELECT raw_body FROM billing.events WHERE id = \(id)").rows
+        return try rows.first.map { Array(try $0.decode(Data.self, at: 0)) }
+    }
+}

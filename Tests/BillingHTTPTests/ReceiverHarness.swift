@@ -11,11 +11,15 @@ import NIOPosix
 import Postgres
 import TestSupport
 
-/// A real receiver over HTTP on a fresh, migrated database.
+/// A real receiver and query API over HTTP on a fresh, migrated database, with an API key.
 struct ReceiverHarness: Sendable {
     let pool: PostgresPool
     let ingestor: EventIngestor
     let port: Int
+    /// The database.
+    let configuration: PostgresConfiguration
+    /// A valid API token.
+    let token: String
 
     static let secrets = [
         "FLEXPRICE_WEBHOOK_SECRETS": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -28,35 +32,40 @@ struct ReceiverHarness: Sendable {
     /// Runs `body` against a receiver on `configuration` (a fresh database when nil).
     static func run(
         environment: [String: String] = secrets, maximumBodyBytes: Int = 1 << 20, configuration: PostgresConfiguration? = nil,
-        _ body: @Sendable (ReceiverHarness, any TestClientProtocol) async throws -> Void
+        positionTimeout: Duration = .seconds(5), _ body: @Sendable (ReceiverHarness, any TestClientProtocol) async throws -> Void
     ) async throws {
         if let configuration {
-            try await serve(configuration, environment: environment, maximumBodyBytes: maximumBodyBytes, body)
+            try await serve(configuration, environment: environment, maximumBodyBytes: maximumBodyBytes, positionTimeout: positionTimeout, body)
         } else {
             try await TestDatabase.withFreshDatabase { configuration in
-                try await serve(configuration, environment: environment, maximumBodyBytes: maximumBodyBytes, body)
+                try await serve(configuration, environment: environment, maximumBodyBytes: maximumBodyBytes, positionTimeout: positionTimeout, body)
             }
         }
     }
 
     private static func serve(
-        _ configuration: PostgresConfiguration, environment: [String: String], maximumBodyBytes: Int,
+        _ configuration: PostgresConfiguration, environment: [String: String], maximumBodyBytes: Int, positionTimeout: Duration,
         _ body: @Sendable (ReceiverHarness, any TestClientProtocol) async throws -> Void
     ) async throws {
         let logger = TestDatabase.logger
         let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 8, checkoutTimeout: .seconds(3)), logger: logger)
         try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
         let ingestor = EventIngestor(pool: pool, logger: logger)
+        let queries = QueryStore(pool: pool)
+        let keys = APIKeyStore(pool: pool)
+        let token = try await keys.create(name: "tests").token
         let app = buildApplication(
             configuration: HTTPConfiguration(host: "127.0.0.1", port: 0),
             readiness: { DatabaseHealth.Report(reachable: true, migrated: true) },
             webhooks: WebhookController(
                 intake: WebhookIntake(secrets: WebhookSecrets(environment: environment)), ingestor: ingestor,
                 maximumBodyBytes: maximumBodyBytes),
+            queries: QueryController(
+                store: queries, keys: keys, cursors: CursorSigning { try await queries.cursorSigningKey() }, positionTimeout: positionTimeout),
             logger: logger)
         do {
             try await app.test(.live) { client in
-                try await body(ReceiverHarness(pool: pool, ingestor: ingestor, port: client.port!), client)
+                try await body(ReceiverHarness(pool: pool, ingestor: ingestor, port: client.port!, configuration: configuration, token: token), client)
             }
         } catch {
             await pool.close()

@@ -37,7 +37,9 @@ import Testing
         let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: "host=/nonexistent"), logger: Logger(label: "test"))
         let webhooks = WebhookController<AppRequestContext>(
             intake: WebhookIntake(secrets: WebhookSecrets(environment: [:])), ingestor: EventIngestor(pool: pool, logger: Logger(label: "test")))
-        let router = buildRouter(readiness: { DatabaseHealth.Report(reachable: true, migrated: true) }, webhooks: webhooks)
+        let queries = QueryController<AppRequestContext>(
+            store: QueryStore(pool: pool), keys: APIKeyStore(pool: pool), cursors: CursorSigning(key: Array(repeating: 1, count: 32)))
+        let router = buildRouter(readiness: { DatabaseHealth.Report(reachable: true, migrated: true) }, webhooks: webhooks, queries: queries)
         let served = Set(router.routes.map { route in
             let path = route.path.description
             return "\(route.method.rawValue) \(path.hasPrefix("/") ? path : "/" + path)"

@@ -29,6 +29,7 @@ public struct QueryController<Context: RequestContext>: Sendable {
 
     /// Adds the routes, all behind bearer authentication.
     public func register(on router: Router<Context>) {
+        router.add(middleware: MethodNotAllowedMiddleware(pathPrefix: "/v1/", allowed: .get) { _, _ in })
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(keys: keys))
         for resource in [ListResource.customers, .subscriptions, .payments, .wallets, .events] {
             v1.get(RouterPath(resource.name)) { request, _ in try await list(resource, request) }

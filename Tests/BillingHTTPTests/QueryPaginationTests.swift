@@ -102,6 +102,10 @@ import Testing
             }
             #expect(try await harness.get(client, "/v1/payments", authorization: "bearer \(harness.token)").status == .ok)
             #expect(try await harness.get(client, "/livez", authorization: "").status == .ok)
+            let delete = try await client.execute(uri: "/v1/payments", method: .delete, headers: [.authorization: "Bearer \(harness.token)"], body: nil) {
+                ($0.status, $0.headers[.allow])
+            }
+            #expect(delete.0 == .methodNotAllowed && delete.1 == "GET")
 
             let keys = APIKeyStore(pool: harness.pool)
             let (key, token) = try await keys.create(name: "short-lived")

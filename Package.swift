@@ -100,6 +100,15 @@ let package = Package(
             path: "Benchmarks/projection-bench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "query-bench",
+            dependencies: [
+                "BillingCore", "BillingStore", "BillingHTTP", "Postgres", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/query-bench",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [

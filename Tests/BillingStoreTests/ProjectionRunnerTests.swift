@@ -156,9 +156,12 @@ import Testing
             defer { secondTask.cancel() }
             try await store(try history(seed: 3, entities: 20), in: pool)
             try await waitUntilProjected(pool)
+            // Granted runner leases (a batch's transaction lock is advisory too, so match the lease keys).
             let holders = """
-                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
-                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                SELECT count(*) FROM pg_locks l, unnest(ARRAY['customers', 'subscriptions', 'payments', 'wallets']) AS p(name)
+                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('billing-events/projection/' || p.name, 0)
                 """
             #expect(try await pool.query(PostgresQuery(unsafeSQL: holders)).decodeColumn(Int64.self) == [4])
             #expect(try await pool.query("SELECT DISTINCT owner FROM billing.projection_checkpoints WHERE owner IS NOT NULL").decodeColumn(String.self) == ["first"])

@@ -166,7 +166,7 @@ let sqlFirst = try pgbench(firstRequest, name: "first")
 let sqlDeep = try pgbench(deepRequest, name: "deep")
 for (label, figures) in [("API first page", apiFirst), ("API page 90% deep", apiDeep), ("pgbench same SQL, first page", sqlFirst),
                          ("pgbench same SQL, 90% deep", sqlDeep)] {
-    print(String(format: "%-28@ | %7.0f | %6.2f | %6.2f", label as NSString, figures.rate, figures.p50, figures.p99))
+    print(label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " | %7.0f | %6.2f | %6.2f", figures.rate, figures.p50, figures.p99))
 }
 print("")
 print(String(format: "deep page vs first page (API p50): %.2fx   (target ≤ 1.2x)", apiDeep.p50 / apiFirst.p50))

@@ -27,10 +27,11 @@ public struct QueryController<Context: RequestContext>: Sendable {
     /// The response header with the read models' log position.
     public static var positionHeader: HTTPField.Name { HTTPField.Name("Billing-Events-Position")! }
 
-    /// Adds the routes, all behind bearer authentication.
+    /// Adds the routes. Each checks its bearer token on the connection that answers it (one pool
+    /// checkout per request); other methods under `/v1/` answer 405.
     public func register(on router: Router<Context>) {
         router.add(middleware: MethodNotAllowedMiddleware(pathPrefix: "/v1/", allowed: .get) { _, _ in })
-        let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(keys: keys))
+        let v1 = router.group("v1")
         for resource in [ListResource.customers, .subscriptions, .payments, .wallets, .events] {
             v1.get(RouterPath(resource.name)) { request, _ in try await list(resource, request) }
         }
@@ -41,53 +42,59 @@ public struct QueryController<Context: RequestContext>: Sendable {
             v1.get(RouterPath("\(resource.name)/:id")) { request, context in try await object(resource, request, context) }
         }
         v1.get("wallets/:id/transactions") { request, context in
-            let wallet = try id(context)
-            return try await list(.walletTransactions, request, scope: wallet)
+            try await list(.walletTransactions, request, scope: try id(context))
         }
         v1.get("events/:id") { request, context in
-            try await answering(request) {
-                let (json, position) = try await store.event(id: try id(context))
-                guard let json else { throw Self.notFound("event") }
-                return Self.json(json, position: position)
+            try await single(request) { key in
+                let id = try id(context)
+                return try await authorized(try await store.event(id: id, key: key)) { found in
+                    guard let json = found.json else { throw Self.notFound("event") }
+                    return Self.json(json, position: found.position)
+                }
             }
         }
         v1.get("events/:id/payload") { request, context in
-            try await answering(request) {
-                guard let body = try await store.rawPayload(event: try id(context)) else { throw Self.notFound("event") }
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            try await single(request) { key in
+                let id = try id(context)
+                return try await authorized(try await store.rawPayload(event: id, key: key)) { body in
+                    guard let body else { throw Self.notFound("event") }
+                    return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+                }
             }
         }
     }
 
     private func list(_ resource: ListResource, _ request: Request, scope: UUID? = nil) async throws -> Response {
-        try await handling(request) { query in
+        try await handling(request) { query, key in
             let scopeText = scope?.uuidString.lowercased() ?? ""
             let signer = try await cursors.current()
             let listRequest = try ListRequest(query, resource: resource.name, scope: scopeText, filters: resource.filters, cursors: signer)
-            try await waitForPosition(listRequest.minimumPosition)
-            let page = try await store.list(resource, listRequest, scope: scope)
-            if page.rows.isEmpty, let scope, try await store.object(.wallets, id: scope).json == nil {
-                throw Self.notFound("wallet")
+            try await waitForPosition(listRequest.minimumPosition, key: key)
+            return try await authorized(try await store.list(resource, listRequest, scope: scope, key: key)) { page in
+                if page.rows.isEmpty, let scope, try await store.object(.wallets, id: scope, key: key)?.value.json == nil {
+                    throw Self.notFound("wallet")
+                }
+                let cursor = page.nextKey.map { signer.cursor(after: $0, binding: listRequest.binding(resource: resource.name, scope: scopeText)) }
+                let body = "{\"data\": [" + page.rows.joined(separator: ", ") + "], \"has_more\": \(page.hasMore), \"next_cursor\": "
+                    + (cursor.map { "\"\($0)\"" } ?? "null") + "}"
+                return Self.json(body, position: page.position)
             }
-            let cursor = page.nextKey.map { signer.cursor(after: $0, binding: listRequest.binding(resource: resource.name, scope: scopeText)) }
-            let body = "{\"data\": [" + page.rows.joined(separator: ", ") + "], \"has_more\": \(page.hasMore), \"next_cursor\": "
-                + (cursor.map { "\"\($0)\"" } ?? "null") + "}"
-            return Self.json(body, position: page.position)
         }
     }
 
     private func object(_ resource: ListResource, _ request: Request, _ context: Context, extraFields: [(String, String)] = []) async throws -> Response {
-        try await answering(request) {
-            let (json, position) = try await store.object(resource, id: try id(context), extraFields: extraFields)
-            guard let json else { throw Self.notFound(String(resource.name.dropLast())) }
-            return Self.json(json, position: position)
+        try await single(request) { key in
+            let id = try id(context)
+            return try await authorized(try await store.object(resource, id: id, extraFields: extraFields, key: key)) { found in
+                guard let json = found.json else { throw Self.notFound(String(resource.name.dropLast())) }
+                return Self.json(json, position: found.position)
+            }
         }
     }
 
-    /// Reads the query string (only `min_position` is accepted on single objects), waits for
-    /// `min_position`, runs `body`, and maps every error to its problem.
-    private func answering(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
-        try await handling(request) { query in
+    /// A route answering one object: only `min_position` is accepted in the query string.
+    private func single(_ request: Request, _ body: @escaping ([UInt8]) async throws -> Response) async throws -> Response {
+        try await handling(request) { query, key in
             var position: Int64?
             for (name, value) in query {
                 guard name == "min_position", position == nil else {
@@ -95,27 +102,53 @@ public struct QueryController<Context: RequestContext>: Sendable {
                 }
                 position = try ListRequest.minimumPosition(value)
             }
-            try await waitForPosition(position)
-            return try await body()
+            try await waitForPosition(position, key: key)
+            return try await body(key)
         }
     }
 
-    private func handling(_ request: Request, _ body: ([(name: String, value: String)]) async throws -> Response) async throws -> Response {
+    /// Takes the bearer token (401 without one) and the decoded query string, runs `body`, and
+    /// maps every error to its problem.
+    private func handling(_ request: Request, _ body: ([(name: String, value: String)], [UInt8]) async throws -> Response) async throws -> Response {
         do {
-            return try await body(try QueryString.parse(request.uri.query))
+            let parts = request.headers[.authorization]?.split(separator: " ", maxSplits: 1) ?? []
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                let detail = parts.isEmpty
+                    ? "send Authorization: Bearer <token> (create one with billing-events api-keys create)" : "the Authorization header must be Bearer <token>"
+                throw Self.unauthorized(detail, code: parts.isEmpty ? "missing_token" : "invalid_token")
+            }
+            let token = parts[1].trimmingCharacters(in: .whitespaces)
+            return try await body(try QueryString.parse(request.uri.query), APIKeyStore.hash(token: token))
         } catch {
             throw Problem(error)
         }
     }
 
-    private func waitForPosition(_ position: Int64?) async throws {
+    /// The answer for a read made with a key: 401 when the key was refused; records the key's use
+    /// in the background when its last recorded use is over a minute old.
+    private func authorized<T>(_ read: Authorized<T>?, _ answer: (T) async throws -> Response) async throws -> Response {
+        guard let read else { throw Self.unauthorized("the token is unknown or revoked", code: "invalid_token") }
+        if read.lastUseIsStale {
+            Task { [keys] in try? await keys.touch(read.keyID) }
+        }
+        return try await answer(read.value)
+    }
+
+    private func waitForPosition(_ position: Int64?, key: [UInt8]) async throws {
         guard let position else { return }
-        guard try await store.wait(forPosition: position, timeout: positionTimeout) else {
+        guard let reached = try await store.wait(forPosition: position, timeout: positionTimeout, key: key) else {
+            throw Self.unauthorized("the token is unknown or revoked", code: "invalid_token")
+        }
+        guard reached.value else {
             throw Problem(
                 status: .serviceUnavailable, title: "Position not reached",
                 detail: "the read models have not reached position \(position) within \(positionTimeout); retry", code: "position_not_reached",
                 headers: [.retryAfter: "1"])
         }
+    }
+
+    private static func unauthorized(_ detail: String, code: String) -> Problem {
+        Problem(status: .unauthorized, title: "Unauthorized", detail: detail, code: code, headers: [.wwwAuthenticate: "Bearer realm=\"billing-events\""])
     }
 
     private func id(_ context: Context) throws -> UUID {

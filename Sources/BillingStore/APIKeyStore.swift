@@ -37,7 +37,7 @@ public struct APIKeyStore: Sendable {
         let token = "bek_" + Base64URL.encode(secret)
         let prefix = String(token.prefix(Self.prefixLength))
         let rows = try await pool.query("""
-            INSERT INTO billing.api_keys (name, prefix, token_sha256) VALUES (\(name), \(prefix), \(Data(Self.hash(token))))
+            INSERT INTO billing.api_keys (name, prefix, token_sha256) VALUES (\(name), \(prefix), \(Data(Self.hash(token: token))))
             RETURNING id, name, prefix, created_at, last_used_at, revoked_at
             """).rows
         return (try Self.key(rows[0]), token)
@@ -50,7 +50,8 @@ public struct APIKeyStore: Sendable {
     }
 
     /// Revokes the key whose prefix or id is `reference`; returns it, or nil when none matches.
-    /// Takes effect at once: every request checks the key in the database.
+    /// Takes effect at once: every request checks its key in the database, on the connection and in
+    /// the round of work that answers it.
     public func revoke(_ reference: String) async throws -> APIKey? {
         let id = UUID(uuidString: reference)
         let rows = try await pool.query("""
@@ -61,22 +62,23 @@ public struct APIKeyStore: Sendable {
         return try rows.first.map(Self.key)
     }
 
-    /// The key a bearer token belongs to when it is valid and not revoked; records the use.
-    public func authenticate(token: String) async throws -> APIKey? {
-        guard token.hasPrefix("bek_"), token.utf8.count < 200 else { return nil }
-        let rows = try await pool.query("""
-            SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM billing.api_keys
-            WHERE token_sha256 = \(Data(Self.hash(token))) AND revoked_at IS NULL
+    /// The SHA-256 a token is looked up by.
+    public static func hash(token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+
+    /// The key whose token hashes to `tokenHash` when it is not revoked, and whether its last use
+    /// is older than a minute (so recording this use is worth a write), on `connection`.
+    static func check(_ tokenHash: [UInt8], on connection: isolated PostgresConnection) throws -> (id: UUID, stale: Bool)? {
+        let rows = try connection.execute("""
+            SELECT id, last_used_at IS NULL OR last_used_at < now() - interval '60 seconds'
+            FROM billing.api_keys WHERE token_sha256 = \(Data(tokenHash)) AND revoked_at IS NULL
             """).rows
-        guard let key = try rows.first.map(Self.key) else { return nil }
-        // At most one write a minute per key, not one per request.
-        if key.lastUsedAt.map({ Date().timeIntervalSince($0) > 60 }) ?? true {
-            try await pool.query("UPDATE billing.api_keys SET last_used_at = now() WHERE id = \(key.id)")
-        }
-        return key
+        return try rows.first.map { (try $0.decode(UUID.self, at: 0), try $0.decode(Bool.self, at: 1)) }
     }
 
-    private static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+    /// Records that key `id` was used now (called at most about once a minute per key).
+    public func touch(_ id: UUID) async throws {
+        try await pool.query("UPDATE billing.api_keys SET last_used_at = now() WHERE id = \(id)")
+    }
 
     private static func key(_ row: PostgresRow) throws -> APIKey {
         let (id, name, prefix, created, used, revoked) = try row.decode((UUID, String, String, Date, Date?, Date?).self)

@@ -14,16 +14,33 @@ public struct QueryStore: Sendable {
     /// commit order); 0 before any.
     static let positionSQL = "(SELECT position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)"
 
-    /// One page of `resource` (`scope`: the parent id of a nested list). One statement: the
-    /// keyset condition and order ride on the index of the filter, and the read models' position
-    /// comes back with it.
-    public func list(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil) async throws -> ReadModelPage {
+    /// Checks the API key whose token hashes to `key`, then runs `body`, on one connection in one
+    /// hop to its thread (the check costs a round trip on the socket, not another checkout); nil
+    /// when the key is unknown or revoked (then `body` does not run).
+    func authorized<T: Sendable>(
+        _ key: [UInt8], _ body: @escaping @Sendable (isolated PostgresConnection) throws -> T
+    ) async throws -> Authorized<T>? {
+        try await pool.withConnection { connection in
+            try await connection.perform { connection in
+                guard let found = try APIKeyStore.check(key, on: connection) else { return nil }
+                return Authorized(keyID: found.id, lastUseIsStale: found.stale, value: try body(connection))
+            }
+        }
+    }
+
+    /// One page of `resource` (`scope`: the parent id of a nested list) for the API key `key`. One
+    /// statement: the keyset condition and order ride on the index of the filter, and the read
+    /// models' position comes back with it.
+    public func list(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil, key: [UInt8]) async throws -> Authorized<ReadModelPage>? {
         let query = Self.listQuery(resource, request, scope: scope)
-        let rows = try await pool.query(query).rows
+        return try await authorized(key) { connection in try Self.page(try connection.execute(query).rows, limit: request.limit) }
+    }
+
+    private static func page(_ rows: [PostgresRow], limit: Int) throws -> ReadModelPage {
         var page = ReadModelPage(rows: [], hasMore: false, nextKey: nil, position: try rows.first?.decode(Int64?.self, at: 0) ?? 0)
         for row in rows {
             guard let json = row.values[1] else { continue }
-            if page.rows.count == request.limit {
+            if page.rows.count == limit {
                 page.hasMore = true
                 break
             }
@@ -76,38 +93,41 @@ public struct QueryStore: Sendable {
 
     /// One object of `resource` by id, with `extraFields` (name, SQL over alias `t`) appended to its
     /// JSON, and the read models' position; nil when there is none.
-    public func object(_ resource: ListResource, id: UUID, extraFields: [(String, String)] = []) async throws -> (json: String?, position: Int64) {
+    public func object(
+        _ resource: ListResource, id: UUID, extraFields: [(String, String)] = [], key: [UInt8]
+    ) async throws -> Authorized<(json: String?, position: Int64)>? {
         // Appended as text so the members keep their order (a jsonb merge would sort them).
         let json = extraFields.isEmpty
             ? "\(resource.json)::text" : "left(\(resource.json)::text, -1) || ', ' || substr(\(ListResource.object(extraFields))::text, 2)"
-        let rows = try await pool.query(PostgresQuery(unsafeSQL: """
+        let query = PostgresQuery(unsafeSQL: """
             SELECT \(Self.positionSQL), (SELECT \(json) FROM \(resource.from) WHERE t.id = $1::uuid)
-            """, binds: [id.postgresText.postgresBind])).rows
-        return (rows.first?.values[1], try rows.first?.decode(Int64?.self, at: 0) ?? 0)
+            """, binds: [id.postgresText.postgresBind])
+        return try await authorized(key) { connection in
+            let rows = try connection.execute(query).rows
+            return (rows.first?.values[1], try rows.first?.decode(Int64?.self, at: 0) ?? 0)
+        }
     }
 
     /// Event `id` with its exact payload spliced in as the member `payload` (the body is valid
     /// JSON: it was parsed before it was logged), and the read models' position.
-    public func event(id: UUID) async throws -> (json: String?, position: Int64) {
-        let rows = try await pool.query(PostgresQuery(unsafeSQL: """
+    public func event(id: UUID, key: [UInt8]) async throws -> Authorized<(json: String?, position: Int64)>? {
+        let query = PostgresQuery(unsafeSQL: """
             SELECT \(Self.positionSQL), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
                 SELECT \(ListResource.events.json)::text AS json, convert_from(t.raw_body, 'UTF8') AS body
                 FROM billing.events t WHERE t.id = $1::uuid) AS t ON true
-            """, binds: [id.postgresText.postgresBind])).rows
-        let position = try rows.first?.decode(Int64?.self, at: 0) ?? 0
-        guard let row = rows.first, let json = row.values[1], let body = row.values[2] else { return (nil, position) }
-        return (String(json.dropLast()) + ", \"payload\": " + body + "}", position)
-    }
-
-    /// The current position of the read models (see ``positionSQL``).
-    public func position() async throws -> Int64 {
-        try await pool.query(PostgresQuery(unsafeSQL: "SELECT \(Self.positionSQL)")).rows.first?.decode(Int64?.self, at: 0) ?? 0
+            """, binds: [id.postgresText.postgresBind])
+        return try await authorized(key) { connection in
+            let rows = try connection.execute(query).rows
+            let position = try rows.first?.decode(Int64?.self, at: 0) ?? 0
+            guard let row = rows.first, let json = row.values[1], let body = row.values[2] else { return (nil, position) }
+            return (String(json.dropLast()) + ", \"payload\": " + body + "}", position)
+        }
     }
 
     /// True when every event committed at a position up to `position` has been applied by every
     /// projection (positions are handed out before commit, so "reached" is checked per event).
-    public func hasReached(_ position: Int64) async throws -> Bool {
-        try await pool.query("""
+    static func hasReached(_ position: Int64, on connection: isolated PostgresConnection) throws -> Bool {
+        try connection.execute("""
             WITH slowest AS (SELECT transaction_id, position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)
             SELECT NOT EXISTS (
                 SELECT 1 FROM billing.events e
@@ -116,12 +136,13 @@ public struct QueryStore: Sendable {
             """).rows[0].decode(Bool.self, at: 0)
     }
 
-    /// Waits until ``hasReached(_:)`` holds or `timeout` passes; returns whether it did.
-    public func wait(forPosition position: Int64, timeout: Duration) async throws -> Bool {
+    /// Waits until ``hasReached(_:on:)`` holds or `timeout` passes, for the API key `key`; the value
+    /// is whether it was reached.
+    public func wait(forPosition position: Int64, timeout: Duration, key: [UInt8]) async throws -> Authorized<Bool>? {
         let deadline = ContinuousClock.now + timeout
         while true {
-            if try await hasReached(position) { return true }
-            guard ContinuousClock.now < deadline else { return false }
+            guard let reached = try await authorized(key, { connection in try Self.hasReached(position, on: connection) }) else { return nil }
+            if reached.value || ContinuousClock.now >= deadline { return reached }
             try await Task.sleep(for: .milliseconds(25))
         }
     }
@@ -133,9 +154,10 @@ public struct QueryStore: Sendable {
         return Array(try row.decode(Data.self, at: 0))
     }
 
-    /// The exact body of event `id`, as received.
-    public func rawPayload(event id: UUID) async throws -> [UInt8]? {
-        let rows = try await pool.query("SELECT raw_body FROM billing.events WHERE id = \(id)").rows
-        return try rows.first.map { Array(try $0.decode(Data.self, at: 0)) }
+    /// The exact body of event `id`, as received, for the API key `key`.
+    public func rawPayload(event id: UUID, key: [UInt8]) async throws -> Authorized<[UInt8]?>? {
+        try await authorized(key) { connection in
+            try connection.execute("SELECT raw_body FROM billing.events WHERE id = \(id)").rows.first.map { Array(try $0.decode(Data.self, at: 0)) }
+        }
     }
 }

@@ -16,8 +16,8 @@ public struct PageKey: Sendable, Hashable {
     }
 }
 
-/// The contents of a `next_cursor`: the last key of a page and what it is bound to.
-public struct PageCursor: Sendable, Hashable {
+/// What a `next_cursor` carries besides the last key of its page: what it is bound to.
+public enum PageCursor {
     /// What a cursor is valid for: the list, its parent, the order and the exact filters.
     public struct Binding: Sendable, Hashable {
         /// The list (`payments`, `wallet_transactions`, …).
@@ -43,11 +43,6 @@ public struct PageCursor: Sendable, Hashable {
             return Hex.encode(SHA256.hash(data: Array(canonical.utf8)).prefix(12))
         }
     }
-
-    /// The binding.
-    public var binding: Binding
-    /// The last key of the page.
-    public var key: PageKey
 }
 
 /// Signs and verifies cursors with HMAC-SHA256 under the service's cursor key (shared by every

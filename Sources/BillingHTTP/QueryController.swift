@@ -3,6 +3,7 @@ import BillingStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Postgres
 
 /// The query API under `/v1`: read models and events as JSON, lists with keyset pagination and
 /// signed cursors, every answer carrying the log position the read models have reached.
@@ -66,7 +67,7 @@ public struct QueryController<Context: RequestContext>: Sendable {
 
     private func list(_ resource: ListResource, _ request: Request, scope: UUID? = nil) async throws -> Response {
         try await handling(request) { query, key in
-            let scopeText = scope?.uuidString.lowercased() ?? ""
+            let scopeText = scope?.postgresText ?? ""
             let signer = try await cursors.current()
             let listRequest = try ListRequest(query, resource: resource.name, scope: scopeText, filters: resource.filters, cursors: signer)
             try await waitForPosition(listRequest.minimumPosition, key: key)
@@ -75,8 +76,15 @@ public struct QueryController<Context: RequestContext>: Sendable {
                     throw Self.notFound("wallet")
                 }
                 let cursor = page.nextKey.map { signer.cursor(after: $0, binding: listRequest.binding(resource: resource.name, scope: scopeText)) }
-                let body = "{\"data\": [" + page.rows.joined(separator: ", ") + "], \"has_more\": \(page.hasMore), \"next_cursor\": "
-                    + (cursor.map { "\"\($0)\"" } ?? "null") + "}"
+                // Written straight into the response buffer: the rows are most of the bytes.
+                var body = ByteBuffer()
+                body.reserveCapacity(page.rows.reduce(96 + (cursor?.utf8.count ?? 0)) { $0 + $1.utf8.count + 2 })
+                body.writeString("{\"data\": [")
+                for (index, row) in page.rows.enumerated() {
+                    if index > 0 { body.writeString(", ") }
+                    body.writeString(row)
+                }
+                body.writeString("], \"has_more\": \(page.hasMore), \"next_cursor\": " + (cursor.map { "\"\($0)\"" } ?? "null") + "}")
                 return Self.json(body, position: page.position)
             }
         }
@@ -117,8 +125,10 @@ public struct QueryController<Context: RequestContext>: Sendable {
                     ? "send Authorization: Bearer <token> (create one with billing-events api-keys create)" : "the Authorization header must be Bearer <token>"
                 throw Self.unauthorized(detail, code: parts.isEmpty ? "missing_token" : "invalid_token")
             }
-            let token = parts[1].trimmingCharacters(in: .whitespaces)
-            return try await body(try QueryString.parse(request.uri.query), APIKeyStore.hash(token: token))
+            var token = parts[1]
+            while token.last == " " || token.last == "\t" { token.removeLast() }
+            while token.first == " " || token.first == "\t" { token.removeFirst() }
+            return try await body(try QueryString.parse(request.uri.query), APIKeyStore.hash(token: String(token)))
         } catch {
             throw Problem(error)
         }
@@ -163,8 +173,12 @@ public struct QueryController<Context: RequestContext>: Sendable {
     }
 
     private static func json(_ text: String, position: Int64) -> Response {
+        json(ByteBuffer(string: text), position: position)
+    }
+
+    private static func json(_ body: ByteBuffer, position: Int64) -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/json", positionHeader: String(position)],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            body: ResponseBody(byteBuffer: body))
     }
 }

@@ -46,19 +46,17 @@ extension EventIngestor {
     private static func transaction(
         _ items: [(IntakeResult, DeliveryRecord)], records: [DeliveryRecord], pool: PostgresPool
     ) async throws -> [IngestOutcome] {
-        try await pool.withConnection { connection in
-            try await connection.perform { connection in
-                try connection.transaction {
-                    var outcomes: [IngestOutcome] = []
-                    var rows = records
-                    for (submission, record) in items {
-                        let outcome = try store(submission, on: connection)
-                        outcomes.append(outcome)
-                        rows.append(filled(record, with: outcome))
-                    }
-                    try EventLog.record(rows, on: connection)
-                    return outcomes
+        try await pool.perform { connection in
+            try connection.transaction {
+                var outcomes: [IngestOutcome] = []
+                var rows = records
+                for (submission, record) in items {
+                    let outcome = try store(submission, on: connection)
+                    outcomes.append(outcome)
+                    rows.append(filled(record, with: outcome))
                 }
+                try EventLog.record(rows, on: connection)
+                return outcomes
             }
         }
     }

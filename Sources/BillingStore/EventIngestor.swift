@@ -129,9 +129,7 @@ public actor EventIngestor: Service {
             droppedRecords = 0
         }
         do {
-            try await pool.withConnection { connection in
-                try await connection.perform { connection in try EventLog.record(pending, on: connection) }
-            }
+            try await pool.perform { connection in try EventLog.record(pending, on: connection) }
         } catch {
             restore(pending)
             logger.debug("delivery log not written yet", metadata: ["error": "\(error)"])
@@ -156,9 +154,7 @@ public actor EventIngestor: Service {
     @discardableResult
     public func pruneDeliveryLog() async throws -> Int {
         let keep = options.deliveryLogLimit
-        return try await pool.withConnection { connection in
-            try await connection.perform { connection in try EventLog.pruneDeliveries(keep: keep, on: connection) }
-        }
+        return try await pool.perform { connection in try EventLog.pruneDeliveries(keep: keep, on: connection) }
     }
 
     private func prune() async {

@@ -82,9 +82,7 @@ public struct QuarantineStore: Sendable {
             """).decodeColumn(Int64.self)
         var results: [QuarantineRetryResult] = []
         for id in candidates {
-            let result = try await pool.withConnection { connection in
-                try await connection.perform { connection in try connection.transaction { try Self.retry(id, on: connection) } }
-            }
+            let result = try await pool.perform { connection in try connection.transaction { try Self.retry(id, on: connection) } }
             if let result { results.append(result) }
         }
         return results

@@ -98,6 +98,31 @@ public actor PostgresConnection {
         try await withCancellation { try await self.runIsolated(body) }
     }
 
+    /// What a pooled run left: `body`'s result (nil when the connection was found dead before it
+    /// ran) and whether the connection can go back to the pool.
+    struct LeasedRun<T: Sendable>: Sendable {
+        var result: Result<T, any Error>?
+        var reusable: Bool
+    }
+
+    /// ``perform(_:)`` for the pool: the liveness check, `body` and the reusability check in one hop.
+    nonisolated func runLeased<T: Sendable>(
+        checkingAlive: Bool, _ body: @escaping @Sendable (isolated PostgresConnection) throws -> T
+    ) async -> LeasedRun<T> {
+        do {
+            return try await withCancellation {
+                try await self.runIsolated { connection in
+                    if checkingAlive, !connection.checkAlive() { return LeasedRun(result: nil, reusable: false) }
+                    let result = Result { try body(connection) }
+                    return LeasedRun(result: result, reusable: connection.isReusable)
+                }
+            }
+        } catch {
+            // Cancelled before it started: nothing ran, so the connection is as it was.
+            return LeasedRun(result: .failure(error), reusable: await isReusable)
+        }
+    }
+
     private func runIsolated<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) throws -> T {
         try body(self)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -96,6 +97,37 @@ import Testing
         }
         #expect(error?.isConnectionLoss == true)
         #expect(try await pool.query("SELECT 42").first?.decode(Int.self, at: 0) == 42)
+        await admin.close()
+        await pool.close()
+    }
+
+    @Test func performReplacesDeadIdleConnectionsAndDiscardsOpenTransactions() async throws {
+        let pool = PostgresPool(
+            configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)
+        let victim = try await pool.perform { $0.backendPID }
+        let admin = try await PostgresConnection.connect(TestDatabase.server(), logger: TestDatabase.logger)
+        try await admin.query("SELECT pg_terminate_backend(\(victim))")
+        try await Task.sleep(for: .milliseconds(100))
+        // Found dead in the same hop that would have run the body; the body runs once, elsewhere.
+        let runs = Mutex(0)
+        let replacement = try await pool.perform { connection in
+            runs.withLock { $0 += 1 }
+            return try connection.execute("SELECT pg_backend_pid()").first!.decode(Int32.self, at: 0)
+        }
+        #expect(replacement != victim)
+        #expect(runs.withLock { $0 } == 1)
+
+        // An error inside the body reaches the caller and the connection stays in service.
+        let error = await #expect(throws: PostgresError.self) { try await pool.perform { try $0.execute("SELECT 1/0") } }
+        #expect(error?.code == "22012")
+        #expect(try await pool.perform { $0.backendPID } == replacement)
+
+        // Left inside a transaction: not reused.
+        _ = try await pool.perform { try $0.execute("BEGIN") }
+        let afterTransaction = try await pool.perform { $0.backendPID }
+        #expect(afterTransaction != replacement)
+        let statistics = await pool.statistics
+        #expect(statistics.open == 1 && statistics.idle == 1)
         await admin.close()
         await pool.close()
     }

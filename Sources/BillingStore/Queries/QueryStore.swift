@@ -14,26 +14,34 @@ public struct QueryStore: Sendable {
     /// commit order); 0 before any.
     static let positionSQL = "(SELECT position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)"
 
-    /// Checks the API key whose token hashes to `key`, then runs `body`, on one connection in one
-    /// hop to its thread (the check costs a round trip on the socket, not another checkout); nil
-    /// when the key is unknown or revoked (then `body` does not run).
+    /// Runs `query` for the API key whose token hashes to `key`, as one statement: the key lookup
+    /// is the outer side of a nested loop and `query` its inner side, so a request costs one round
+    /// trip and the read does not run at all for an unknown or revoked key (then the answer is nil).
+    /// `decode` sees `query`'s rows with their own column numbers; `query` must return at least one.
     func authorized<T: Sendable>(
-        _ key: [UInt8], _ body: @escaping @Sendable (isolated PostgresConnection) throws -> T
+        _ key: [UInt8], _ query: PostgresQuery, _ decode: @escaping @Sendable ([PostgresRow]) throws -> T
     ) async throws -> Authorized<T>? {
-        try await pool.withConnection { connection in
-            try await connection.perform { connection in
-                guard let found = try APIKeyStore.check(key, on: connection) else { return nil }
-                return Authorized(keyID: found.id, lastUseIsStale: found.stale, value: try body(connection))
-            }
+        // The key's bind goes last, so the inner statement's placeholders keep their numbers.
+        let keyParameter = "$\(query.binds.count + 1)"
+        let statement = PostgresQuery(
+            unsafeSQL: "SELECT q.*, k.id AS key_id, k.stale AS key_stale FROM (\(APIKeyStore.lookupSQL(tokenHash: keyParameter))) AS k "
+                + "LEFT JOIN LATERAL (\(query.sql)) AS q ON true",
+            binds: query.binds + [PostgresBind(type: .bytea, format: .binary, bytes: key)])
+        return try await pool.perform { connection in
+            let rows = try connection.execute(statement).rows
+            guard let first = rows.first else { return nil }
+            let columns = first.values.count
+            return Authorized(
+                keyID: try first.decode(UUID.self, at: columns - 2), lastUseIsStale: try first.decode(Bool.self, at: columns - 1),
+                value: try decode(rows))
         }
     }
 
     /// One page of `resource` (`scope`: the parent id of a nested list) for the API key `key`. One
-    /// statement: the keyset condition and order ride on the index of the filter, and the read
-    /// models' position comes back with it.
+    /// statement: the key check, the keyset condition and order riding on the index of the filter,
+    /// and the read models' position.
     public func list(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil, key: [UInt8]) async throws -> Authorized<ReadModelPage>? {
-        let query = Self.listQuery(resource, request, scope: scope)
-        return try await authorized(key) { connection in try Self.page(try connection.execute(query).rows, limit: request.limit) }
+        try await authorized(key, Self.listQuery(resource, request, scope: scope)) { rows in try Self.page(rows, limit: request.limit) }
     }
 
     private static func page(_ rows: [PostgresRow], limit: Int) throws -> ReadModelPage {
@@ -60,7 +68,7 @@ public struct QueryStore: Sendable {
         }
         var conditions: [String] = []
         if let scope, let condition = resource.scopeCondition {
-            conditions.append(condition.replacingOccurrences(of: "{}", with: bind(scope.postgresText)))
+            conditions.append(fill(condition, with: bind(scope.postgresText)))
         }
         for (name, value) in request.filters.sorted(by: { $0.key < $1.key }) {
             guard let condition = resource.conditions[name] else { continue }
@@ -69,7 +77,7 @@ public struct QueryStore: Sendable {
             case let .id(id): id.postgresText
             case let .time(micros): PostgresTimestamp.format(microseconds: micros)
             }
-            conditions.append("(" + condition.replacingOccurrences(of: "{}", with: bind(text)) + ")")
+            conditions.append("(" + fill(condition, with: bind(text)) + ")")
         }
         let direction = request.ascending ? "ASC" : "DESC"
         if let after = request.after {
@@ -91,6 +99,31 @@ public struct QueryStore: Sendable {
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 
+    /// `template` with every `{}` replaced by `placeholder` (byte by byte: Foundation's
+    /// `replacingOccurrences` cost more than the rest of the statement's assembly).
+    static func fill(_ template: String, with placeholder: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(template.utf8.count + 8)
+        var bytes = template.utf8.makeIterator()
+        while let byte = bytes.next() {
+            guard byte == UInt8(ascii: "{") else {
+                out.append(byte)
+                continue
+            }
+            guard let next = bytes.next() else {
+                out.append(byte)
+                break
+            }
+            if next == UInt8(ascii: "}") {
+                out.append(contentsOf: placeholder.utf8)
+            } else {
+                out.append(byte)
+                out.append(next)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// One object of `resource` by id, with `extraFields` (name, SQL over alias `t`) appended to its
     /// JSON, and the read models' position; nil when there is none.
     public func object(
@@ -102,10 +135,7 @@ public struct QueryStore: Sendable {
         let query = PostgresQuery(unsafeSQL: """
             SELECT \(Self.positionSQL), (SELECT \(json) FROM \(resource.from) WHERE t.id = $1::uuid)
             """, binds: [id.postgresText.postgresBind])
-        return try await authorized(key) { connection in
-            let rows = try connection.execute(query).rows
-            return (rows.first?.values[1], try rows.first?.decode(Int64?.self, at: 0) ?? 0)
-        }
+        return try await authorized(key, query) { rows in (rows[0].values[1], try rows[0].decode(Int64?.self, at: 0) ?? 0) }
     }
 
     /// Event `id` with its exact payload spliced in as the member `payload` (the body is valid
@@ -116,32 +146,33 @@ public struct QueryStore: Sendable {
                 SELECT \(ListResource.events.json)::text AS json, convert_from(t.raw_body, 'UTF8') AS body
                 FROM billing.events t WHERE t.id = $1::uuid) AS t ON true
             """, binds: [id.postgresText.postgresBind])
-        return try await authorized(key) { connection in
-            let rows = try connection.execute(query).rows
-            let position = try rows.first?.decode(Int64?.self, at: 0) ?? 0
-            guard let row = rows.first, let json = row.values[1], let body = row.values[2] else { return (nil, position) }
+        return try await authorized(key, query) { rows in
+            let position = try rows[0].decode(Int64?.self, at: 0) ?? 0
+            guard let json = rows[0].values[1], let body = rows[0].values[2] else { return (nil, position) }
             return (String(json.dropLast()) + ", \"payload\": " + body + "}", position)
         }
     }
 
-    /// True when every event committed at a position up to `position` has been applied by every
+    /// Whether every event committed at a position up to `position` has been applied by every
     /// projection (positions are handed out before commit, so "reached" is checked per event).
-    static func hasReached(_ position: Int64, on connection: isolated PostgresConnection) throws -> Bool {
-        try connection.execute("""
-            WITH slowest AS (SELECT transaction_id, position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)
-            SELECT NOT EXISTS (
-                SELECT 1 FROM billing.events e
-                WHERE (e.transaction_id, e.position) > ((SELECT transaction_id FROM slowest), (SELECT position FROM slowest))
-                  AND e.position <= \(position))
-            """).rows[0].decode(Bool.self, at: 0)
+    static func hasReachedQuery(_ position: Int64) -> PostgresQuery {
+        """
+        WITH slowest AS (SELECT transaction_id, position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)
+        SELECT NOT EXISTS (
+            SELECT 1 FROM billing.events e
+            WHERE (e.transaction_id, e.position) > ((SELECT transaction_id FROM slowest), (SELECT position FROM slowest))
+              AND e.position <= \(position))
+        """
     }
 
-    /// Waits until ``hasReached(_:on:)`` holds or `timeout` passes, for the API key `key`; the value
+    /// Waits until ``hasReachedQuery(_:)`` holds or `timeout` passes, for the API key `key`; the value
     /// is whether it was reached.
     public func wait(forPosition position: Int64, timeout: Duration, key: [UInt8]) async throws -> Authorized<Bool>? {
         let deadline = ContinuousClock.now + timeout
         while true {
-            guard let reached = try await authorized(key, { connection in try Self.hasReached(position, on: connection) }) else { return nil }
+            guard let reached = try await authorized(key, Self.hasReachedQuery(position), { try $0[0].decode(Bool.self, at: 0) }) else {
+                return nil
+            }
             if reached.value || ContinuousClock.now >= deadline { return reached }
             try await Task.sleep(for: .milliseconds(25))
         }
@@ -156,8 +187,8 @@ public struct QueryStore: Sendable {
 
     /// The exact body of event `id`, as received, for the API key `key`.
     public func rawPayload(event id: UUID, key: [UInt8]) async throws -> Authorized<[UInt8]?>? {
-        try await authorized(key) { connection in
-            try connection.execute("SELECT raw_body FROM billing.events WHERE id = \(id)").rows.first.map { Array(try $0.decode(Data.self, at: 0)) }
+        try await authorized(key, "SELECT (SELECT raw_body FROM billing.events WHERE id = \(id)) AS raw_body") { rows in
+            try rows[0].decode(Data?.self, at: 0).map(Array.init)
         }
     }
 }

@@ -22,7 +22,7 @@ public actor PostgresConnection {
 
     /// The `PGconn*`; nil once closed. Only touched on `executor`.
     var handle: OpaquePointer?
-    let cancelHandle = CancelHandle()
+    nonisolated let cancelHandle = CancelHandle()
     private let noticeSink: NoticeSink
     /// True while a COPY is open; the connection cannot be reused until it ends.
     var inCopy = false
@@ -209,38 +209,51 @@ public actor PostgresConnection {
     /// Runs `operation` with task cancellation mapped to `PQcancel`. The operation must hop onto
     /// the connection itself (`await self.…`): a closure handed to `withTaskCancellationHandler`
     /// runs on the cooperative pool, where blocking libpq calls must never run.
+    /// A cancel is sent only while this operation is the connection's latest: once it has ended (and
+    /// the connection may serve someone else), a late cancel request is dropped.
     nonisolated func withCancellation<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
         try Task.checkCancellation()
+        let ticket = cancelHandle.ticket()
+        defer { cancelHandle.finish() }
         return try await withTaskCancellationHandler(operation: operation) { [cancelHandle] in
-            cancelHandle.requestCancel()
+            cancelHandle.requestCancel(ticket)
         }
     }
 }
 
-/// The `PGcancel*` of a connection, usable from any thread (libpq documents `PQcancel` as thread-safe).
+/// The `PGcancel*` of a connection, usable from any thread (libpq documents `PQcancel` as thread-safe),
+/// with a generation that ends each operation so a late cancel cannot hit the next one.
 final class CancelHandle: Sendable {
-    private struct Pointer: @unchecked Sendable {
+    private struct State: @unchecked Sendable {
         // Guarded by the mutex below; PQcancel and PQfreeCancel never overlap.
-        var value: OpaquePointer?
+        var pointer: OpaquePointer?
+        var generation: UInt64 = 0
     }
-    private let pointer = Mutex(Pointer(value: nil))
+    private let state = Mutex(State(pointer: nil))
 
     func set(_ value: OpaquePointer?) {
-        pointer.withLock { $0.value = value }
+        state.withLock { $0.pointer = value }
     }
 
     func free() {
-        pointer.withLock {
-            if let value = $0.value { PQfreeCancel(value) }
-            $0.value = nil
+        state.withLock {
+            if let value = $0.pointer { PQfreeCancel(value) }
+            $0.pointer = nil
         }
     }
 
-    /// Asks the server to cancel the running statement, from a thread of its own because it connects.
-    func requestCancel() {
+    /// The generation an operation starting now runs in.
+    func ticket() -> UInt64 { state.withLock { $0.generation } }
+
+    /// Ends the current operation: cancels requested for it from now on are dropped.
+    func finish() { state.withLock { $0.generation &+= 1 } }
+
+    /// Asks the server to cancel the running statement, from a thread of its own because it connects;
+    /// nothing is sent once the operation `ticket` has finished.
+    func requestCancel(_ ticket: UInt64) {
         Thread.detachNewThread {
-            self.pointer.withLock {
-                guard let value = $0.value else { return }
+            self.state.withLock {
+                guard $0.generation == ticket, let value = $0.pointer else { return }
                 var buffer = [CChar](repeating: 0, count: 256)
                 _ = PQcancel(value, &buffer, Int32(buffer.count))
             }

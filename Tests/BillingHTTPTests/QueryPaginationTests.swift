@@ -28,11 +28,15 @@ import Testing
             let writer = Task {
                 var inserted = 0
                 while !Task.isCancelled {
-                    try await harness.pool.query("""
-                        INSERT INTO billing.payments (id, provider, environment, provider_id, status, first_seen_at, updated_at, created_at)
-                        SELECT gen_random_uuid(), 'mintcash', 'live', 'late_' || gen_random_uuid(), 'succeeded', ts, ts, ts
-                        FROM (SELECT timestamptz '2025-12-31' + random() * interval '2 days' AS ts FROM generate_series(1, 5)) AS s
-                        """)
+                    do {
+                        try await harness.pool.query("""
+                            INSERT INTO billing.payments (id, provider, environment, provider_id, status, first_seen_at, updated_at, created_at)
+                            SELECT gen_random_uuid(), 'mintcash', 'live', 'late_' || gen_random_uuid(), 'succeeded', ts, ts, ts
+                            FROM (SELECT timestamptz '2025-12-31' + random() * interval '2 days' AS ts FROM generate_series(1, 5)) AS s
+                            """)
+                    } catch where Task.isCancelled {
+                        break  // stopped mid-insert: the statement was cancelled
+                    }
                     inserted += 5
                     try? await Task.sleep(for: .milliseconds(5))
                 }

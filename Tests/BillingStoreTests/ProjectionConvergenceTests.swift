@@ -23,7 +23,8 @@ import Testing
     }
 
     private func reset(on connection: isolated PostgresConnection) throws {
-        try connection.simpleQuery(unsafeSQL: "TRUNCATE " + ReadModelTable.allCases.map { "pg_temp.\($0.rawValue)" }.joined(separator: ", "))
+        let tables = ReadModelTable.allCases.map(\.rawValue) + ReadModelTable.allCases.compactMap(\.versionTable)
+        try connection.simpleQuery(unsafeSQL: "TRUNCATE " + tables.map { "pg_temp.\($0)" }.joined(separator: ", "))
     }
 
     @Test func anyDeliveryOrderAndAnyDuplicatesGiveIdenticalReadModels() async throws {

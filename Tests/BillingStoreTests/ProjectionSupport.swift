@@ -20,6 +20,11 @@ func dumpReadModels(schema: String, on connection: isolated PostgresConnection) 
         rows += try connection.execute(PostgresQuery(unsafeSQL: "SELECT '\(table) ' || row_to_json(t)::text FROM \(schema).\(table) t ORDER BY id"))
             .decodeColumn(String.self)
     }
+    for table in ReadModelTable.allCases.compactMap(\.versionTable) {
+        rows += try connection.execute(PostgresQuery(unsafeSQL: """
+            SELECT '\(table) ' || row_to_json(t)::text FROM \(schema).\(table) t ORDER BY id, register, event_id
+            """)).decodeColumn(String.self)
+    }
     rows += try connection.execute(PostgresQuery(unsafeSQL: """
         SELECT 'dead ' || projection || ' ' || event_id || ' ' || error FROM \(schema).projection_dead_letters ORDER BY projection, event_id
         """)).decodeColumn(String.self)

@@ -15,6 +15,18 @@ public enum ReadModelTable: String, Sendable, CaseIterable {
         UUID(nameBasedOn: "billing-events/\(rawValue)/\(provider.rawValue)/\(environment.rawValue)/\(providerID)")
     }
 
+    /// The table that keeps every register write (one row per event and register, never merged)
+    /// for the history views in `analytics`; nil for tables without history.
+    public var versionTable: String? {
+        switch self {
+        case .subscriptions: "subscription_versions"
+        case .payments: "payment_versions"
+        case .refunds: "refund_versions"
+        case .wallets: "wallet_versions"
+        case .customers, .walletTransactions: nil
+        }
+    }
+
     /// The registers (column groups) of this table.
     public var registers: [ReadModelRegister] { ReadModelRegister.all.filter { $0.table == self } }
 }

@@ -48,7 +48,7 @@ public enum ProjectionRebuilder {
         try connection.transaction {
             try ProjectionRunner.lockBatches(of: projection, on: connection)
             try catchUp(&report, batchSize: batchSize, inTransaction: true, on: connection)
-            for table in projection.tables.map(\.rawValue) {
+            for table in scratchTables(projection.tables) where table != "projection_dead_letters" {
                 try connection.simpleQuery(unsafeSQL: "DELETE FROM billing.\(table)")
                 try connection.simpleQuery(unsafeSQL: "INSERT INTO billing.\(table) SELECT * FROM pg_temp.\(table)")
             }
@@ -62,15 +62,20 @@ public enum ProjectionRebuilder {
                     events_applied = excluded.events_applied, owner = excluded.owner, updated_at = now(), rebuilt_at = now()
                 """)
         }
-        for table in projection.tables.map(\.rawValue) + ["projection_dead_letters"] {
+        for table in scratchTables(projection.tables) {
             try connection.simpleQuery(unsafeSQL: "DROP TABLE pg_temp.\(table)")
         }
         return report
     }
 
-    /// Session-private empty copies of `tables` and of the dead letters, in `pg_temp`.
+    /// The tables a rebuild of `tables` refills: the read models, their version logs and the dead letters.
+    static func scratchTables(_ tables: [ReadModelTable]) -> [String] {
+        tables.map(\.rawValue) + tables.compactMap(\.versionTable) + ["projection_dead_letters"]
+    }
+
+    /// Session-private empty copies of `tables`, their version logs and the dead letters, in `pg_temp`.
     static func createScratchTables(_ tables: [ReadModelTable], on connection: isolated PostgresConnection) throws {
-        for table in tables.map(\.rawValue) + ["projection_dead_letters"] {
+        for table in scratchTables(tables) {
             try connection.simpleQuery(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.\(table)")
             try connection.simpleQuery(unsafeSQL: "CREATE TEMP TABLE \(table) (LIKE billing.\(table) INCLUDING ALL)")
         }

@@ -40,6 +40,13 @@ enum ReadModelWriter {
                 try connection.execute(upsert(sorted, table: table, register: register, schema: schema))
             }
         }
+        for table in tables {
+            guard let versionTable = table.versionTable else { continue }
+            for register in table.registers {
+                let versions = writes.filter { $0.table == table && $0.register == register }
+                if !versions.isEmpty { try connection.execute(appendVersions(versions, register: register, into: versionTable, schema: schema)) }
+            }
+        }
         let payments = Set(groups.filter { $0.key.hasPrefix("payments/") }.values.flatMap(\.keys))
         if tables.contains(.payments), !payments.isEmpty {
             try connection.execute(PostgresQuery(unsafeSQL: derivePaymentsSQL(schema: schema), binds: [Array(payments).postgresBind]))
@@ -73,14 +80,7 @@ enum ReadModelWriter {
                 columns.append(column.name)
                 selects.append("u.c\(index)::\(column.type)")
                 names.append("c\(index)")
-                binds.append(rows.map { row -> String? in
-                    switch row.write.values[column.name] {
-                    case nil: nil
-                    case let .text(text)?: text
-                    case let .time(micros)?: time(micros)
-                    case let .id(id)?: id.postgresText
-                    }
-                }.postgresBind)
+                binds.append(rows.map { value($0.write.values[column.name]) }.postgresBind)
             }
             for column in version + register.columns.map(\.name) {
                 sets.append("\(column) = CASE WHEN \(newer(register)) THEN excluded.\(column) ELSE t.\(column) END")
@@ -98,6 +98,39 @@ enum ReadModelWriter {
             ON CONFLICT (id) DO UPDATE SET \(sets.joined(separator: ", "))
             """
         return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// Appends every write of `register` to `versionTable` as it came (not merged), keyed by row,
+    /// register and event, so replaying the log adds nothing twice.
+    private static func appendVersions(_ writes: [ReadModelWrite], register: ReadModelRegister, into versionTable: String, schema: String) -> PostgresQuery {
+        var columns = ["id", "register", "as_of", "rank", "event_id"]
+        var selects = ["u.id", "u.register", "u.as_of::timestamptz", "u.rank::integer", "u.event_id"]
+        var binds = [
+            writes.map(\.id).postgresBind, writes.map { _ in register.name }.postgresBind,
+            writes.map { time($0.version.asOf) }.postgresBind, writes.map(\.version.rank).postgresBind,
+            writes.map(\.version.eventID).postgresBind,
+        ]
+        for (index, column) in register.columns.enumerated() {
+            columns.append(column.name)
+            selects.append("u.c\(index)::\(column.type)")
+            binds.append(writes.map { value($0.values[column.name]) }.postgresBind)
+        }
+        let names = ["id", "register", "as_of", "rank", "event_id"] + register.columns.indices.map { "c\($0)" }
+        let parameters = binds.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+        return PostgresQuery(unsafeSQL: """
+            INSERT INTO \(schema).\(versionTable) (\(columns.joined(separator: ", ")))
+            SELECT \(selects.joined(separator: ", ")) FROM unnest(\(parameters)) AS u(\(names.joined(separator: ", ")))
+            ON CONFLICT (id, register, event_id) DO NOTHING
+            """, binds: binds)
+    }
+
+    private static func value(_ value: ReadModelValue?) -> String? {
+        switch value {
+        case nil: nil
+        case let .text(text)?: text
+        case let .time(micros)?: time(micros)
+        case let .id(id)?: id.postgresText
+        }
     }
 
     /// True when the incoming row's version of `register` is greater than the stored one (or there is none).

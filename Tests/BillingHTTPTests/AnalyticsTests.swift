@@ -10,37 +10,8 @@ import Testing
 /// internal tables say; the history views end in the read models' state; `billing_analyst` reads
 /// `analytics` and nothing else.
 @Suite struct AnalyticsTests {
-    /// `name → SQL` of every `<!-- example: name -->` block of docs/analytics.md.
-    static func examples() throws -> [(name: String, sql: String)] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let text = try String(contentsOf: root.appendingPathComponent("docs/analytics.md"), encoding: .utf8)
-        var examples: [(String, String)] = []
-        var pending: String?
-        var sql: [Substring]?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("<!-- example: ") {
-                pending = String(line.dropFirst("<!-- example: ".count).dropLast(" -->".count))
-            } else if let name = pending, line == "```sql" {
-                sql = []
-                pending = name
-            } else if let lines = sql, line == "```" {
-                examples.append((pending!, lines.joined(separator: "\n")))
-                sql = nil
-                pending = nil
-            } else if sql != nil {
-                sql!.append(line)
-            }
-        }
-        return examples
-    }
-
-    /// Replaces psql variables (`:'as_of'`) with quoted literals.
-    static func bind(_ sql: String, _ variables: [String: String]) -> String {
-        variables.reduce(sql) { $0.replacingOccurrences(of: ":'\($1.key)'", with: PostgresQuery.quoteLiteral($1.value)) }
-    }
-
     @Test func everyExampleQueryAnswersWhatTheTablesSay() async throws {
-        let examples = try Self.examples()
+        let examples = try AnalyticsExamples.load()
         #expect(examples.count >= 12)
         try await ReceiverHarness.run { harness, _ in
             let seeded = try await harness.seedShuffledHistory(seed: 41, entities: 150)
@@ -55,7 +26,7 @@ import Testing
             let variables = ["as_of": middle, "customer_id": customer, "payment_id": payment]
             var checked: Set<String> = []
             for (name, sql) in examples {
-                let rows = try await pool.query(PostgresQuery(unsafeSQL: Self.bind(sql, variables))).rows
+                let rows = try await pool.query(PostgresQuery(unsafeSQL: AnalyticsExamples.bind(sql, variables))).rows
                 checked.insert(name)
                 func sum(_ column: String) throws -> Decimal {
                     try rows.reduce(Decimal(0)) { $0 + (try $1.decode(column, as: Decimal?.self) ?? 0) }

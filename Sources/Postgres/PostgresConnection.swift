@@ -209,6 +209,7 @@ public actor PostgresConnection {
     /// Runs `operation` with task cancellation mapped to `PQcancel`. The operation must hop onto
     /// the connection itself (`await self.…`): a closure handed to `withTaskCancellationHandler`
     /// runs on the cooperative pool, where blocking libpq calls must never run.
+    ///
     /// A cancel is sent only while this operation is the connection's latest: once it has ended (and
     /// the connection may serve someone else), a late cancel request is dropped.
     nonisolated func withCancellation<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {

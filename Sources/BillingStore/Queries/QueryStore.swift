@@ -59,7 +59,8 @@ public struct QueryStore: Sendable {
         return page
     }
 
-    /// The SQL of ``list(_:_:scope:)`` (the benchmark runs the same text through pgbench).
+    /// The page statement of ``list(_:_:scope:)``, which wraps it in the key check (the benchmark
+    /// runs this text through pgbench, so the API does the key lookup on top of what pgbench does).
     public static func listQuery(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil) -> PostgresQuery {
         var binds: [PostgresBind] = []
         func bind(_ text: String) -> String {

@@ -198,20 +198,7 @@ extension ReceiverHarness {
         for i in stride(from: deliveries.count - 1, to: 0, by: -1) { deliveries.swapAt(i, generator.int(0...i)) }
         var seeded = SeededHistory()
         for generated in deliveries {
-            let delivery = IncomingDelivery(
-                provider: Provider(rawValue: generated.provider)!, environment: ProviderEnvironment(rawValue: generated.environment)!,
-                environmentIsExplicit: generated.provider != "mintcash", body: Array(generated.body.utf8), deliveryID: generated.deliveryID,
-                signatureHeaders: ["webhook-signature": "v1,test"], secretFingerprint: "0123456789ab")
-            let record = DeliveryRecord(
-                receivedAt: Date(), provider: generated.provider, environment: generated.environment, outcome: .stored, httpStatus: 200,
-                bodyBytes: delivery.body.count)
-            let submission: IntakeResult
-            do {
-                submission = .event(try EventNormalizer.normalize(delivery), delivery)
-            } catch {
-                submission = .quarantine(error, delivery)
-            }
-            switch try await ingestor.ingest(submission, record: record) {
+            switch try await ingest(generated) {
             case .stored: seeded.stored += 1
             case .duplicate: seeded.duplicates += 1
             case .quarantined: seeded.quarantined += 1

@@ -62,17 +62,28 @@ extension ReceiverHarness {
     func seedHistory(seed: UInt64, entities: Int) async throws -> Int {
         var generator = HistoryGenerator(seed: seed)
         let deliveries = generator.history(entities: entities)
-        for generated in deliveries {
-            let delivery = IncomingDelivery(
-                provider: Provider(rawValue: generated.provider)!, environment: ProviderEnvironment(rawValue: generated.environment)!,
-                environmentIsExplicit: generated.provider != "mintcash", body: Array(generated.body.utf8), deliveryID: generated.deliveryID,
-                signatureHeaders: ["webhook-signature": "v1,test"], secretFingerprint: "0123456789ab")
-            let record = DeliveryRecord(
-                receivedAt: Date(), provider: generated.provider, environment: generated.environment, outcome: .stored, httpStatus: 200,
-                bodyBytes: delivery.body.count)
-            _ = try await ingestor.ingest(.event(try EventNormalizer.normalize(delivery), delivery), record: record)
-        }
+        for generated in deliveries { _ = try await ingest(generated) }
         return deliveries.count
+    }
+
+    /// Verifies nothing (the generator vouches for the bytes), normalizes like the receiver and hands
+    /// the delivery to the ingestor: stored, duplicate, or quarantined when it is not understood;
+    /// recorded in the delivery log as the receiver records it.
+    func ingest(_ generated: GeneratedDelivery) async throws -> IngestOutcome {
+        let delivery = IncomingDelivery(
+            provider: Provider(rawValue: generated.provider)!, environment: ProviderEnvironment(rawValue: generated.environment)!,
+            environmentIsExplicit: generated.provider != "mintcash", body: Array(generated.body.utf8), deliveryID: generated.deliveryID,
+            signatureHeaders: ["webhook-signature": "v1,test"], secretFingerprint: "0123456789ab")
+        let record = DeliveryRecord(
+            receivedAt: Date(), provider: generated.provider, environment: generated.environment, outcome: .stored, httpStatus: 200,
+            bodyBytes: delivery.body.count)
+        let submission: IntakeResult
+        do {
+            submission = .event(try EventNormalizer.normalize(delivery), delivery)
+        } catch {
+            submission = .quarantine(error, delivery)
+        }
+        return try await ingestor.ingest(submission, record: record)
     }
 
     /// Runs the projector until every projection has passed the whole log.

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// The example queries of docs/analytics.md: every ```sql block after a `<!-- example: name -->`
 /// line. The tests run them against a generated history and the projection benchmark times them
@@ -34,7 +35,7 @@ public enum AnalyticsExamples {
     /// `sql` with psql variables (`:'as_of'`) replaced by quoted literals.
     public static func bind(_ sql: String, _ variables: [String: String]) -> String {
         variables.reduce(sql) { text, variable in
-            text.replacingOccurrences(of: ":'\(variable.key)'", with: "'" + variable.value.replacingOccurrences(of: "'", with: "''") + "'")
+            text.replacingOccurrences(of: ":'\(variable.key)'", with: PostgresQuery.quoteLiteral(variable.value))
         }
     }
 }

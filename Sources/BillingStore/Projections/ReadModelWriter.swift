@@ -40,11 +40,12 @@ enum ReadModelWriter {
                 try connection.execute(upsert(sorted, table: table, register: register, schema: schema))
             }
         }
+        let versions = Dictionary(grouping: writes.filter { $0.register != nil }, by: { $0.register! })
         for table in tables {
             guard let versionTable = table.versionTable else { continue }
             for register in table.registers {
-                let versions = writes.filter { $0.table == table && $0.register == register }
-                if !versions.isEmpty { try connection.execute(appendVersions(versions, register: register, into: versionTable, schema: schema)) }
+                guard let written = versions[register] else { continue }
+                try connection.execute(appendVersions(written, register: register, into: versionTable, schema: schema))
             }
         }
         let payments = Set(groups.filter { $0.key.hasPrefix("payments/") }.values.flatMap(\.keys))

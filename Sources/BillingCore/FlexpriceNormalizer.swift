@@ -78,7 +78,8 @@ enum FlexpriceNormalizer {
         }
     }
 
-    /// Every type in code at main, Python SDK 2.1.43, the newest docs and the older doc pages.
+    /// Every type in code at main, Python SDK 2.1.43, the newest docs and the older doc pages, and
+    /// the `*.snapshot` types of imported entity rows.
     static let catalog: [String: Route] = {
         var routes: [String: Route] = [:]
         func add(_ types: [String], _ kind: EntityKind, _ keys: [String], idRequired: Bool = true) {
@@ -122,6 +123,10 @@ enum FlexpriceNormalizer {
             ["checkout.session.initiated", "checkout.session.completed", "checkout.session.failed", "checkout.session.expired"],
             .other, ["checkout_session"], idRequired: false)
         add(["event.rejected"], .other, ["event"], idRequired: false)
+        // Entity snapshots imported by `backfill --entity` (list-API rows and CSV exports).
+        for entity in BackfillEntity.allCases {
+            add([entity.eventType], entity.entityKind, [entity.objectKey])
+        }
         return routes
     }()
 }

@@ -1,5 +1,6 @@
 /// Why a verified delivery could not be turned into an event. The delivery is kept in quarantine
-/// with this reason and can be re-processed after a fix (`billing-events quarantine retry`).
+/// with this reason and can be re-processed after a fix (`billing-events quarantine retry`); a
+/// backfill record is written to the file's rejects with it.
 public struct QuarantineReason: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable, machine-readable reason.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -21,6 +22,14 @@ public struct QuarantineReason: Error, Sendable, Equatable, CustomStringConverti
         public static let environmentMismatch = Code(rawValue: "environment_mismatch")
         /// The body's event id differs from the signed delivery id header.
         public static let idMismatch = Code(rawValue: "id_mismatch")
+        /// A backfill wrapper line (`{"id", "timestamp", "headers", "body"}`) is malformed.
+        public static let invalidWrapper = Code(rawValue: "invalid_wrapper")
+        /// A backfill CSV record does not match its header or is not valid CSV/UTF-8.
+        public static let invalidCSV = Code(rawValue: "invalid_csv")
+        /// A backfill record says nothing about when its state was current (no time in the body,
+        /// no delivery id or timestamp, no `updated_at`/`created_at` in a snapshot row), so it
+        /// could not be ordered against webhooks.
+        public static let missingTime = Code(rawValue: "missing_time")
         public var description: String { rawValue }
     }
 

@@ -29,6 +29,29 @@ extension PostgresConnection {
         return try await finishCopy()
     }
 
+    /// The synchronous form for use inside ``perform(_:)``: sends `data` (already in the
+    /// statement's format, for example ``PostgresBinaryCopy/bytes``) in large chunks and ends
+    /// the copy. Returns the number of rows copied.
+    @discardableResult
+    public func copyIn(_ statement: PostgresQuery, data: [UInt8]) throws -> Int {
+        guard statement.binds.isEmpty else {
+            throw PostgresError(code: .syntaxError, message: "COPY statements cannot take bound parameters")
+        }
+        try beginCopy(statement.sql)
+        do {
+            var start = 0
+            while start < data.count {
+                let end = min(start + 1 << 20, data.count)
+                try putCopyData(data[start..<end])
+                start = end
+            }
+        } catch {
+            endCopy(abortReason: "aborted by the client: \(error)")
+            throw error
+        }
+        return try finishCopy()
+    }
+
     private func beginCopy(_ sql: String) throws {
         let handle = try requireHandle()
         guard let result = PQexec(handle, sql) else { throw failure(query: sql) }
@@ -41,7 +64,7 @@ extension PostgresConnection {
     }
 
     /// Sends one buffer of COPY data (called by the writer).
-    func putCopyData(_ bytes: [UInt8]) throws {
+    func putCopyData(_ bytes: ArraySlice<UInt8>) throws {
         let handle = try requireHandle()
         let status = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
@@ -138,6 +161,6 @@ public final class PostgresCopyWriter {
         guard !buffer.isEmpty else { return }
         let chunk = buffer
         buffer.removeAll(keepingCapacity: true)
-        try await connection.putCopyData(chunk)
+        try await connection.putCopyData(chunk[...])
     }
 }

@@ -94,6 +94,27 @@ func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
     }
 }
 
+/// Imports `files` one after the other (migrating the database first), with live progress on
+/// standard error. `database` nil is a dry run: nothing is opened or written.
+func runBackfill(files: [String], options: BackfillOptions, database: DatabaseOptions?) async throws -> [BackfillFileReport] {
+    let logger = makeLogger()
+    var configuration: PostgresConfiguration?
+    if let database {
+        try await withPool(database) { pool in
+            try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
+            configuration = pool.configuration
+        }
+    }
+    let importer = BackfillImporter(configuration: configuration, options: options, logger: logger)
+    var reports: [BackfillFileReport] = []
+    for file in files {
+        let display = BackfillProgressDisplay()
+        defer { display.finish() }
+        reports.append(try await importer.importFile(file) { display.update($0) })
+    }
+    return reports
+}
+
 /// Runs a command body; a failure is printed in full (error descriptions are redacted for logs,
 /// but the operator at the terminal needs the server's message) and exits with status 1.
 func reportingErrors(_ body: () async throws -> Void) async throws {

@@ -139,7 +139,7 @@ import Testing
             let views = try await harness.pool.query("SELECT table_name::text FROM information_schema.views WHERE table_schema = 'analytics' ORDER BY 1")
                 .decodeColumn(String.self)
             #expect(views == [
-                "customers", "deliveries", "events", "freshness", "payment_history", "payments", "quarantine", "refunds",
+                "backfills", "customers", "deliveries", "events", "freshness", "payment_history", "payments", "quarantine", "refunds",
                 "subscription_history", "subscriptions", "wallet_balance_history", "wallet_transactions", "wallets",
             ])
             for view in views {

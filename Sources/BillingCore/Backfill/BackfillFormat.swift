@@ -1,0 +1,72 @@
+/// How the records of a backfill file are laid out (after gzip is removed).
+public enum BackfillFormat: String, Sendable, CaseIterable {
+    /// One JSON value per line; blank lines are skipped.
+    case ndjson
+    /// One JSON array of values, possibly spread over many lines.
+    case json
+    /// Comma-separated values with a header row (RFC 4180 quoting; quoted fields may span lines).
+    case csv
+
+    /// The format a file name says (`.ndjson`, `.jsonl`, `.csv`, each optionally `.gz`), nil when
+    /// the name does not say (`.json` may be an array or one value per line: the content decides).
+    public static func named(byPath path: String) -> BackfillFormat? {
+        var name = path.lowercased()
+        if name.hasSuffix(".gz") { name.removeLast(3) }
+        if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") { return .ndjson }
+        if name.hasSuffix(".csv") { return .csv }
+        return nil
+    }
+
+    /// The JSON layout of content that starts with `firstByte` (its first non-blank byte): an
+    /// array when it is `[`, else one value per line.
+    public static func sniffed(firstByte: UInt8?) -> BackfillFormat {
+        firstByte == UInt8(ascii: "[") ? .json : .ndjson
+    }
+}
+
+/// Flexprice entities whose list-API rows or CSV exports `backfill --entity` imports as snapshots.
+public enum BackfillEntity: String, Sendable, CaseIterable {
+    /// `POST /v1/customers/search` rows.
+    case customers
+    /// `POST /v1/subscriptions/search` rows.
+    case subscriptions
+    /// `GET /v1/wallets` rows.
+    case wallets
+    /// `POST /v1/wallets/transactions/search` rows.
+    case walletTransactions = "wallet_transactions"
+    /// `GET /v1/payments` rows.
+    case payments
+
+    /// The event type a snapshot of this entity is stored under (`customer.snapshot`…).
+    public var eventType: String {
+        switch self {
+        case .customers: "customer.snapshot"
+        case .subscriptions: "subscription.snapshot"
+        case .wallets: "wallet.snapshot"
+        case .walletTransactions: "wallet.transaction.snapshot"
+        case .payments: "payment.snapshot"
+        }
+    }
+
+    /// What a row of this entity is about.
+    public var entityKind: EntityKind {
+        switch self {
+        case .customers: .customer
+        case .subscriptions: .subscription
+        case .wallets: .wallet
+        case .walletTransactions: .walletTransaction
+        case .payments: .payment
+        }
+    }
+
+    /// The member of the stored body that holds the row, as in the entity's webhook payloads.
+    public var objectKey: String {
+        switch self {
+        case .customers: "customer"
+        case .subscriptions: "subscription"
+        case .wallets: "wallet"
+        case .walletTransactions: "transaction"
+        case .payments: "payment"
+        }
+    }
+}

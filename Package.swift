@@ -107,6 +107,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "backfill-bench",
+            dependencies: ["BillingCore", "BillingStore", "Postgres", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/backfill-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "query-bench",
             dependencies: [
                 "BillingCore", "BillingStore", "BillingHTTP", "Postgres", .product(name: "Hummingbird", package: "hummingbird"),

@@ -114,6 +114,9 @@ while written < eventCount {
             entity: nil, file: "\(scratch)/\(provider.rawValue).ndjson", receivedAt: receivedAt)
         guard let item = try? decoder.decode(Array(line.utf8)[...], line: 1) else { continue }
         lines[provider, default: ""] += line + "\n"
+        written += 1
+        ndjsonBytes += line.utf8.count + 1
+        guard runBaseline else { continue }
         let (event, delivery) = (item.event, item.delivery)
         let hex = { (bytes: [UInt8]) in "\\\\x" + Hex.encode(bytes) }
         let fields: [String?] = [
@@ -125,8 +128,6 @@ while written < eventCount {
         copyRows += "\t" + hex(delivery.bodySHA256) + "\t" + hex(delivery.body) + "\t{}\tbackfill\t"
         copyRows += [delivery.source, delivery.deliveryID, timestamp(delivery.deliveryTimestamp), timestamp(receivedAt)].map(copyText)
             .joined(separator: "\t") + "\n"
-        written += 1
-        ndjsonBytes += line.utf8.count + 1
     }
     for (provider, text) in lines { outputs[provider]!.write(Data(text.utf8)) }
     copyFile.write(Data(copyRows.utf8))

@@ -110,7 +110,17 @@ func runBackfill(files: [String], options: BackfillOptions, database: DatabaseOp
     for file in files {
         let display = BackfillProgressDisplay()
         defer { display.finish() }
-        reports.append(try await importer.importFile(file) { display.update($0) })
+        do {
+            reports.append(try await importer.importFile(file) { display.update($0) })
+        } catch {
+            display.finish()
+            FileHandle.standardError.write(Data("""
+                backfill of \(file) stopped: \(error)
+                the batches before this point are committed; run the same command again to continue from there
+
+                """.utf8))
+            throw error
+        }
     }
     return reports
 }

@@ -14,13 +14,14 @@ import Testing
             let end = min(offset + piece, input.count)
             buffer += input[offset..<end]
             offset = end
-            for span in try splitter.split(buffer, isEnd: offset == input.count) {
+            for span in splitter.split(buffer, isEnd: offset == input.count) {
                 records.append((String(decoding: buffer[span.range], as: UTF8.self), span.line))
             }
             let consumed = splitter.consumed
             buffer.removeFirst(consumed)
             splitter.discard(consumed)
-        } while offset < input.count
+        } while offset < input.count && splitter.failure == nil
+        if let failure = splitter.failure { throw failure }
         return records
     }
 

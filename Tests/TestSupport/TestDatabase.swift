@@ -110,3 +110,11 @@ actor SharedServer {
         }
     }
 }
+
+/// Executables of this package, built beside the test bundle by `swift build --build-tests`.
+public enum TestExecutables {
+    /// The path of the product `name` (for example `billing-events`).
+    public static func path(_ name: String) -> String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(name).path
+    }
+}

@@ -40,17 +40,24 @@ public struct BackfillSplitter: Sendable {
         self.format = format
     }
 
+    /// Where the input's structure broke, if it did: the records before it were returned, nothing
+    /// after it will be.
+    public private(set) var failure: BackfillFileError?
+
     /// Returns the records that are complete in `buffer`; with `isEnd`, the buffer holds the rest of
-    /// the input and a trailing record without its terminator counts too.
-    public mutating func split(_ buffer: [UInt8], isEnd: Bool) throws(BackfillFileError) -> [BackfillRecordSpan] {
+    /// the input and a trailing record without its terminator counts too. Stops at a break in the
+    /// structure (see ``failure``).
+    public mutating func split(_ buffer: [UInt8], isEnd: Bool) -> [BackfillRecordSpan] {
         var records: [BackfillRecordSpan] = []
+        guard failure == nil else { return records }
         switch format {
         case .ndjson: splitLines(buffer, isEnd: isEnd, quoted: false, into: &records)
         case .csv: splitLines(buffer, isEnd: isEnd, quoted: true, into: &records)
-        case .json: try splitArray(buffer, isEnd: isEnd, into: &records)
+        case .json:
+            do { try splitArray(buffer, isEnd: isEnd, into: &records) } catch { failure = error }
         }
         if isEnd, format == .csv, inString {
-            throw BackfillFileError("a quoted CSV field is never closed", line: recordLine)
+            failure = BackfillFileError("a quoted CSV field is never closed", line: recordLine)
         }
         return records
     }

@@ -130,17 +130,25 @@ public struct BackfillImporter: Sendable {
         var decoding: [Task<BackfillStagedBatch, Never>] = []
         var writing: Task<BackfillCounts, any Error>?
         var endOfFile = false
+        // A file broken part-way (a JSON array never closed, corrupt gzip) still gets every batch
+        // before the break committed; the error is raised after them.
+        var readFailure: (any Error)?
         defer {
             for task in decoding { task.cancel() }
             writing?.cancel()
         }
         while true {
             while !endOfFile, decoding.count < options.workers + 1 {
-                guard let raw = try await files.run({ try reader.value.next() }) else {
+                do {
+                    guard let raw = try await files.run({ try reader.value.next() }) else {
+                        endOfFile = true
+                        break
+                    }
+                    decoding.append(Task { BackfillStaging.encode(raw, decoder: decoder) })
+                } catch {
+                    readFailure = error
                     endOfFile = true
-                    break
                 }
-                decoding.append(Task { BackfillStaging.encode(raw, decoder: decoder) })
             }
             guard !decoding.isEmpty else { break }
             let staged = await decoding.removeFirst().value
@@ -157,7 +165,7 @@ public struct BackfillImporter: Sendable {
                 let (id, from) = (checkpoint.id, checkpoint.recordsDone)
                 writing = Task { try await Self.write(staged, checkpoint: id, from: from, rejectsBytes: rejectsBytes, on: connection) }
             } else {
-                counts.add(Self.counts(of: staged, inserted: 0, snapshots: 0))
+                counts.add(BackfillCounts(read: staged.read, inserted: 0, duplicates: 0, snapshots: 0, rejected: Int64(staged.rejects.count)))
             }
             checkpoint.recordsDone = staged.recordsEnd
             progress(BackfillProgress(
@@ -165,6 +173,7 @@ public struct BackfillImporter: Sendable {
                 elapsed: ContinuousClock.now - started))
         }
         if let writing { counts.add(try await writing.value) }
+        if let readFailure { throw readFailure }
         if let connection {
             let id = checkpoint.id
             try await connection.perform { connection in try BackfillCheckpoint.complete(id: id, on: connection) }

@@ -37,6 +37,7 @@ final class BackfillReader {
     private var atEnd = false
     private var nextRecord: Int64 = 0
     private var skipRecords: Int64
+    private var failure: (any Error)?
 
     /// Opens `path`; `skipRecords` records (already committed by an earlier run) are read past.
     init(path: String, format named: BackfillFormat?, batchSize: Int, skipRecords: Int64 = 0) throws {
@@ -63,18 +64,28 @@ final class BackfillReader {
         try? handle.close()
     }
 
-    /// The next batch, or nil at the end of the file.
+    /// The next batch, or nil at the end of the file. When the file breaks part-way, the records
+    /// before the break come as a last batch and the next call throws.
     func next() throws -> BackfillRawBatch? {
+        if let failure {
+            self.failure = nil
+            throw failure
+        }
         var batch = BackfillRawBatch(bytes: [], records: [], firstRecord: nextRecord, fileBytesRead: 0)
         batch.bytes.reserveCapacity(batchSize * 2048)
-        while batch.records.count < batchSize, let record = try nextRecord(countIt: true) {
-            if record.number < skipRecords {
-                batch.firstRecord = record.number + 1
-                continue
+        do {
+            while batch.records.count < batchSize, let record = try nextRecord(countIt: true) {
+                if record.number < skipRecords {
+                    batch.firstRecord = record.number + 1
+                    continue
+                }
+                let start = batch.bytes.count
+                batch.bytes.append(contentsOf: record.bytes)
+                batch.records.append(BackfillRecordSpan(range: start..<batch.bytes.count, line: record.line))
             }
-            let start = batch.bytes.count
-            batch.bytes.append(contentsOf: record.bytes)
-            batch.records.append(BackfillRecordSpan(range: start..<batch.bytes.count, line: record.line))
+        } catch {
+            guard !batch.records.isEmpty else { throw error }
+            failure = error
         }
         batch.fileBytesRead = fileBytesRead
         return batch.records.isEmpty ? nil : batch
@@ -83,13 +94,14 @@ final class BackfillReader {
     /// The next record (copied out of the read buffer), reading more of the file as needed.
     private func nextRecord(countIt: Bool) throws -> (bytes: ArraySlice<UInt8>, line: Int, number: Int64)? {
         while pending.isEmpty {
+            if let failure = splitter.failure { throw failure }
             if splitter.consumed > 0 {
                 buffer.removeFirst(splitter.consumed)
                 splitter.discard(splitter.consumed)
             }
             if atEnd { return nil }
             try fill()
-            pending = try splitter.split(buffer, isEnd: atEnd).reversed()
+            pending = splitter.split(buffer, isEnd: atEnd).reversed()
         }
         let span = pending.removeLast()
         defer { if countIt { nextRecord += 1 } }

@@ -1,0 +1,79 @@
+import BillingCore
+@testable import BillingStore
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+@Suite struct BackfillResumeTests {
+    /// Starts `billing-events backfill` for `path` against `configuration`.
+    private func start(_ path: String, _ configuration: PostgresConfiguration) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestExecutables.path("billing-events"))
+        process.arguments = [
+            "backfill", "--database-url", configuration.connectionString, "--provider", "mintcash", "--batch-size", "200", path,
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["LOG_LEVEL": "error"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    private func recordsDone(_ pool: PostgresPool) async throws -> Int {
+        try await pool.query("SELECT coalesce(max(records_done), 0)::int8 FROM billing.backfill_files").decodeColumn(Int.self)[0]
+    }
+
+    private func checkpoint(_ pool: PostgresPool) async throws -> [String] {
+        try await pool.query("""
+            SELECT concat_ws(' ', records_done, inserted, duplicates, snapshots, rejected, rejects_bytes, completed_at IS NOT NULL)
+            FROM billing.backfill_files
+            """).decodeColumn(String.self)
+    }
+
+    @Test func runsKilledAtRandomPointsResumeToExactlyTheCleanResult() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: TestExecutables.path("billing-events")), "build the executable first (swift build)")
+        var generator = HistoryGenerator(seed: 64)
+        var lines = generator.history(entities: 3_000).filter { $0.provider == "mintcash" }.map(\.body)
+        for index in stride(from: 37, to: lines.count, by: 97) {
+            lines.insert(index % 2 == 0 ? "{broken" : lines[index / 2], at: index)  // rejects and repeats along the way
+        }
+        let path = exportDirectory() + "/mintcash.ndjson"
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+
+        // The clean run.
+        var clean: (rows: [String], checkpoint: [String], rejects: Data) = ([], [], Data())
+        try await withMigratedPool { pool in
+            let report = try await importFile(path, provider: .mintcash, into: pool.configuration) { $0.batchSize = 200 }
+            #expect(report.counts.rejected > 5 && report.counts.duplicates > 5)
+            clean = (try await eventRows(pool), try await checkpoint(pool), try Data(contentsOf: URL(fileURLWithPath: path + ".rejects.ndjson")))
+            try FileManager.default.removeItem(atPath: path + ".rejects.ndjson")
+        }
+
+        // The same import killed three times at random points, then run to its end.
+        try await withMigratedPool { pool in
+            var kills = 0
+            var reached = 0
+            while kills < 3 {
+                let target = reached + generator.int(1...(lines.count - reached) / 3)
+                let process = try start(path, pool.configuration)
+                while process.isRunning, try await recordsDone(pool) < target { try await Task.sleep(for: .milliseconds(5)) }
+                try await Task.sleep(for: .milliseconds(generator.int(0...40)))
+                guard process.isRunning else { break }
+                kill(process.processIdentifier, SIGKILL)
+                while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+                kills += 1
+                let done = try await recordsDone(pool)
+                #expect(done >= reached)
+                reached = done
+            }
+            #expect(kills == 3, "the import finished before it could be killed three times")
+            let last = try start(path, pool.configuration)
+            while last.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(last.terminationStatus == 2)  // records were rejected
+            #expect(try await eventRows(pool) == clean.rows)
+            #expect(try await checkpoint(pool) == clean.checkpoint)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path + ".rejects.ndjson")) == clean.rejects)
+        }
+    }
+}

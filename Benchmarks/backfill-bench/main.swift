@@ -37,7 +37,7 @@ func measure(_ argv: [String], log: String) throws -> (status: Int32, seconds: D
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let started = ContinuousClock.now
     let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
-    guard spawned == 0 else { throw BackfillReadError("cannot start \(argv[0]): errno \(spawned)") }
+    guard spawned == 0 else { throw BackfillError("cannot start \(argv[0]): errno \(spawned)") }
     var status: Int32 = 0
     var usage = rusage()
     _ = wait4(pid, &status, 0, &usage)

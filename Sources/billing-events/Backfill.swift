@@ -19,16 +19,16 @@ struct Backfill: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Whose export the files are (flexprice, mintcash, mintfax).")
+    @Option(help: "Whose export the files are.")
     var provider: Provider
 
-    @Option(help: "Environment of the events (live, test). Default: live, or what a MintCash body says.")
+    @Option(help: "Environment of the events. Default: live, or what a MintCash body says.")
     var environment: ProviderEnvironment?
 
-    @Option(help: "ndjson, json (one array) or csv. Default: from the name (.ndjson, .jsonl, .csv, optionally .gz), else from the first byte.")
+    @Option(help: "Layout (json: one array). Default: from the name (.ndjson, .jsonl, .csv, optionally .gz), else from the first byte.")
     var format: BackfillFormat?
 
-    @Option(help: "Flexprice entity snapshots: customers, subscriptions, wallets, wallet_transactions or payments.")
+    @Option(help: "Import Flexprice list-API rows or CSV exports of this entity as snapshots.")
     var entity: BackfillEntity?
 
     @Flag(help: "Validate every record and show the rejects; write nothing (no database, no files).")

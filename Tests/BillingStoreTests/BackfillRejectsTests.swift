@@ -93,7 +93,7 @@ import Testing
             #expect(try await pool.query("SELECT records_done::text || ' ' || (completed_at IS NULL)::text FROM billing.backfill_files")
                 .decodeColumn(String.self) == ["1200 true"])
             try Data([0x1F, 0x8B, 0x08, 0x00, 0x01, 0x02]).write(to: URL(fileURLWithPath: "\(directory)/corrupt.ndjson.gz"))
-            await #expect(throws: BackfillReadError.self) {
+            await #expect(throws: BackfillError.self) {
                 _ = try await importFile("\(directory)/corrupt.ndjson.gz", provider: .mintcash, into: pool.configuration)
             }
         }

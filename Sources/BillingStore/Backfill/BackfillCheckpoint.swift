@@ -45,7 +45,7 @@ struct BackfillCheckpoint: Sendable {
         let id = try result.rows[0].decode(Int64.self, at: 0)
         let locked = try connection.execute("SELECT pg_try_advisory_lock(\(Self.lockSpace), \(Int32(truncatingIfNeeded: id)))")
         guard try locked.rows[0].decode(Bool.self, at: 0) else {
-            throw BackfillReadError("\(identity.path): another backfill of this file is running")
+            throw BackfillError("\(identity.path): another backfill of this file is running")
         }
         if restart {
             _ = try connection.execute(
@@ -91,7 +91,7 @@ struct BackfillCheckpoint: Sendable {
             WHERE id = \(id) AND records_done = \(recordsDone)
             """)
         guard result.affectedRows == 1 else {
-            throw BackfillReadError("the checkpoint moved under this run: another backfill of the same file is running")
+            throw BackfillError("the checkpoint moved under this run: another backfill of the same file is running")
         }
     }
 

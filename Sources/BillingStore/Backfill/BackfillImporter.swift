@@ -82,7 +82,7 @@ public struct BackfillImporter: Sendable {
     /// Imports `path`; `progress` is called after every batch.
     public func importFile(_ path: String, progress: (BackfillProgress) -> Void = { _ in }) async throws -> BackfillFileReport {
         guard !options.dryRun else { return try await run(path, connection: nil, progress: progress) }
-        guard let configuration else { throw BackfillReadError("no database to import into") }
+        guard let configuration else { throw BackfillError("no database to import into") }
         let connection = try await PostgresConnection.connect(configuration, logger: logger)
         do {
             let report = try await run(path, connection: connection, progress: progress)

@@ -41,7 +41,7 @@ final class BackfillReader {
 
     /// Opens `path`; `skipRecords` records (already committed by an earlier run) are read past.
     init(path: String, format named: BackfillFormat?, batchSize: Int, skipRecords: Int64 = 0) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw BackfillReadError("\(path): cannot open the file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw BackfillError("\(path): cannot open the file") }
         self.handle = handle
         self.batchSize = batchSize
         self.skipRecords = skipRecords
@@ -55,7 +55,7 @@ final class BackfillReader {
             splitter = BackfillSplitter(format: format)
         }
         if format == .csv {
-            guard let header = try nextRecord(countIt: false) else { throw BackfillReadError("\(path): the CSV file has no header") }
+            guard let header = try nextRecord(countIt: false) else { throw BackfillError("\(path): the CSV file has no header") }
             csvHeader = try CSVRecord.fields(header.bytes).map { $0.trimmingCharacters(in: .whitespaces) }
         }
     }
@@ -114,7 +114,7 @@ final class BackfillReader {
         do {
             chunk = try handle.read(upToCount: 1 << 20) ?? Data()
         } catch {
-            throw BackfillReadError("reading the file failed: \(error.localizedDescription)")
+            throw BackfillError("reading the file failed: \(error.localizedDescription)")
         }
         if fileBytesRead == 0, chunk.starts(with: [0x1F, 0x8B]) { inflater = try GzipInflater() }
         fileBytesRead += Int64(chunk.count)
@@ -132,7 +132,7 @@ final class BackfillReader {
 
     /// SHA-256 of the file's bytes as stored (compressed, for gzip): the identity of its checkpoint.
     static func contentHash(path: String) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw BackfillReadError("\(path): cannot open the file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw BackfillError("\(path): cannot open the file") }
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }

@@ -30,7 +30,7 @@ final class BackfillRejectsFile {
         guard !rejects.isEmpty else { return }
         if handle == nil {
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                throw BackfillReadError("\(path): cannot create the rejects file")
+                throw BackfillError("\(path): cannot create the rejects file")
             }
             self.handle = handle
         }

@@ -7,9 +7,9 @@ final class GzipInflater {
     private var ended = false
 
     /// Prepares zlib for gzip input.
-    init() throws(BackfillReadError) {
+    init() throws(BackfillError) {
         // 15 + 16: a gzip header is required (zlib's "windowBits + 16").
-        guard czlib_inflate_init2(&stream, 15 + 16) == Z_OK else { throw BackfillReadError("zlib could not be initialised") }
+        guard czlib_inflate_init2(&stream, 15 + 16) == Z_OK else { throw BackfillError("zlib could not be initialised") }
     }
 
     deinit {
@@ -17,7 +17,7 @@ final class GzipInflater {
     }
 
     /// Decompresses `input` (the next bytes of the file) and appends the result to `output`.
-    func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(BackfillReadError) {
+    func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(BackfillError) {
         guard input.count > 0 else { return }
         var chunk = [UInt8](repeating: 0, count: 1 << 18)
         var offset = 0
@@ -25,7 +25,7 @@ final class GzipInflater {
         while offset < input.count || outputPending {
             if ended, offset < input.count {
                 // Another gzip member follows the one that ended.
-                guard inflateReset(&stream) == Z_OK else { throw BackfillReadError("zlib could not start the next gzip member") }
+                guard inflateReset(&stream) == Z_OK else { throw BackfillError("zlib could not start the next gzip member") }
                 ended = false
             }
             let before = offset
@@ -49,13 +49,13 @@ final class GzipInflater {
             case Z_BUF_ERROR: break
             default:
                 let reason = stream.msg.map { String(cString: $0) } ?? "code \(status)"
-                throw BackfillReadError("the gzip data is corrupt: \(reason)")
+                throw BackfillError("the gzip data is corrupt: \(reason)")
             }
         }
     }
 
     /// Checks that the input ended at the end of a gzip member (not truncated).
-    func finish() throws(BackfillReadError) {
-        guard ended else { throw BackfillReadError("the gzip data ends early (truncated file?)") }
+    func finish() throws(BackfillError) {
+        guard ended else { throw BackfillError("the gzip data ends early (truncated file?)") }
     }
 }

@@ -36,7 +36,7 @@ final class BackfillReader {
     private var fileBytesRead: Int64 = 0
     private var atEnd = false
     private var nextRecord: Int64 = 0
-    private var skipRecords: Int64
+    private let skipRecords: Int64
     private var failure: (any Error)?
 
     /// Opens `path`; `skipRecords` records (already committed by an earlier run) are read past.

@@ -53,9 +53,11 @@ public struct BackfillDecoder: Sendable {
     public func decode(_ bytes: ArraySlice<UInt8>, line: Int) throws(QuarantineReason) -> BackfillItem {
         if let entity { return try snapshot(bytes, entity: entity, line: line) }
         let record = Array(bytes)
-        var delivery = self.delivery(body: record, line: line, channel: .backfill)
+        let delivery: IncomingDelivery
         if let members = JSONMembers.scan(record), let body = members.first(where: { $0.key == "body" }) {
-            try unwrap(record, members: members, body: body.value, into: &delivery)
+            delivery = try unwrap(record, members: members, body: body.value, line: line)
+        } else {
+            delivery = self.delivery(body: record, line: line, channel: .backfill)
         }
         let event = try EventNormalizer.normalize(delivery)
         if event.asOf == delivery.receivedAt {
@@ -72,10 +74,10 @@ public struct BackfillDecoder: Sendable {
             channel: channel, source: "\(file):\(line)", receivedAt: receivedAt)
     }
 
-    /// Fills `delivery` from a wrapper line.
+    /// The delivery a wrapper line describes.
     private func unwrap(
-        _ record: [UInt8], members: [(key: String, value: Range<Int>)], body: Range<Int>, into delivery: inout IncomingDelivery
-    ) throws(QuarantineReason) {
+        _ record: [UInt8], members: [(key: String, value: Range<Int>)], body: Range<Int>, line: Int
+    ) throws(QuarantineReason) -> IncomingDelivery {
         func value(_ key: String) throws(QuarantineReason) -> JSONValue? {
             guard let range = members.last(where: { $0.key == key })?.value else { return nil }
             do { return try JSONParser.parse(Array(record[range])) } catch {
@@ -114,10 +116,10 @@ public struct BackfillDecoder: Sendable {
         } catch {
             throw QuarantineReason(.invalidWrapper, "the wrapper's \(error.message)")
         }
-        delivery = IncomingDelivery(
+        return IncomingDelivery(
             provider: provider, environment: environment, environmentIsExplicit: environmentIsExplicit, body: bodyBytes,
             deliveryID: id.flatMap { $0.isEmpty ? nil : $0 }, deliveryTimestamp: time, signatureHeaders: headers,
-            channel: .backfill, source: delivery.source, receivedAt: receivedAt)
+            channel: .backfill, source: "\(file):\(line)", receivedAt: receivedAt)
     }
 
     /// A list-API row or CSV record of `entity`, as a snapshot event.

@@ -270,7 +270,8 @@ final class NoticeSink: Sendable {
     func log(_ result: OpaquePointer) {
         func field(_ code: Int32) -> String { PQresultErrorField(result, code).map { String(cString: $0) } ?? "" }
         let severity = field(CLIBPQ_DIAG_SEVERITY)
-        let level: Logger.Level = severity == "WARNING" ? .warning : (severity == "NOTICE" ? .info : .debug)
+        // NOTICE is routine (`IF NOT EXISTS … skipping` on every migration check): debug, not info.
+        let level: Logger.Level = severity == "WARNING" ? .warning : .debug
         logger.log(
             level: level, "postgres \(severity.lowercased()): \(field(CLIBPQ_DIAG_MESSAGE_PRIMARY))",
             metadata: ["sqlstate": "\(field(CLIBPQ_DIAG_SQLSTATE))"])

@@ -57,23 +57,6 @@ func padded(_ body: String, _ index: Int) -> String {
     return String(body.dropLast()) + context + "]}}"
 }
 
-/// COPY text of one value (`\N` for NULL; backslash, tab, newline, carriage return escaped).
-func copyText(_ value: String?) -> String {
-    guard let value else { return "\\N" }
-    var out = ""
-    out.reserveCapacity(value.utf8.count)
-    for scalar in value.unicodeScalars {
-        switch scalar {
-        case "\\": out += "\\\\"
-        case "\t": out += "\\t"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
-}
-
 func timestamp(_ date: Date?) -> String? {
     date.map { PostgresTimestamp.format(microseconds: Int64(($0.timeIntervalSince1970 * 1_000_000).rounded())) }
 }
@@ -99,7 +82,7 @@ var ndjsonBytes = 0
 let receivedAt = Date()
 while written < eventCount {
     var lines: [Provider: String] = [:]
-    var copyRows = ""
+    var copyRows: [UInt8] = []
     for generated in generator.history(entities: 256) where written < eventCount {
         let provider = Provider(rawValue: generated.provider)!
         let body = padded(generated.body, written)
@@ -118,19 +101,16 @@ while written < eventCount {
         ndjsonBytes += line.utf8.count + 1
         guard runBaseline else { continue }
         let (event, delivery) = (item.event, item.delivery)
-        let hex = { (bytes: [UInt8]) in "\\\\x" + Hex.encode(bytes) }
-        let fields: [String?] = [
+        PostgresCopyWriter.appendTextRow([
             event.id.uuidString.lowercased(), event.provider.rawValue, event.environment.rawValue, event.eventType,
             event.entityKind.rawValue, event.entityID, event.customerID, timestamp(event.occurredAt), timestamp(event.asOf),
-            event.amountText, event.currency, event.dedupeKey, event.providerEventID,
-        ]
-        copyRows += fields.map(copyText).joined(separator: "\t")
-        copyRows += "\t" + hex(delivery.bodySHA256) + "\t" + hex(delivery.body) + "\t{}\tbackfill\t"
-        copyRows += [delivery.source, delivery.deliveryID, timestamp(delivery.deliveryTimestamp), timestamp(receivedAt)].map(copyText)
-            .joined(separator: "\t") + "\n"
+            event.amountText, event.currency, event.dedupeKey, event.providerEventID, "\\x" + Hex.encode(delivery.bodySHA256),
+            "\\x" + Hex.encode(delivery.body), "{}", "backfill", delivery.source, delivery.deliveryID,
+            timestamp(delivery.deliveryTimestamp), timestamp(receivedAt),
+        ], to: &copyRows)
     }
     for (provider, text) in lines { outputs[provider]!.write(Data(text.utf8)) }
-    copyFile.write(Data(copyRows.utf8))
+    copyFile.write(Data(copyRows))
 }
 for handle in outputs.values { try handle.close() }
 try copyFile.close()

@@ -134,6 +134,13 @@ public final class PostgresCopyWriter {
     /// Writes one row in COPY's text format: tab-separated, `\N` for NULL, special characters escaped.
     nonisolated(nonsending) public func writeRow(_ values: [String?]) async throws {
         let before = buffer.count
+        Self.appendTextRow(values, to: &buffer)
+        bytesWritten += buffer.count - before
+        if buffer.count >= flushThreshold { try await flush() }
+    }
+
+    /// Appends `values` as one row of COPY's text format (for callers that write COPY data to a file).
+    package static func appendTextRow(_ values: [String?], to buffer: inout [UInt8]) {
         for (index, value) in values.enumerated() {
             if index > 0 { buffer.append(9) }
             guard let value else {
@@ -152,8 +159,6 @@ public final class PostgresCopyWriter {
             }
         }
         buffer.append(10)
-        bytesWritten += buffer.count - before
-        if buffer.count >= flushThreshold { try await flush() }
     }
 
     /// Sends what is buffered.

@@ -14,7 +14,7 @@ final class BackfillProgressDisplay {
         if let lastShown, now - lastShown < (isTerminal ? .milliseconds(200) : .seconds(5)) { return }
         lastShown = now
         let fraction = progress.fileSize > 0 ? min(1, Double(progress.fileBytesRead) / Double(progress.fileSize)) : 0
-        let seconds = Double(progress.elapsed.components.seconds) + Double(progress.elapsed.components.attoseconds) / 1e18
+        let seconds = BackfillReportFormatter.seconds(progress.elapsed)
         let rate = seconds > 0 ? Double(progress.records) / seconds : 0
         let eta = fraction > 0 ? seconds * (1 - fraction) / fraction : nil
         let name = (progress.path as NSString).lastPathComponent
@@ -86,7 +86,8 @@ enum BackfillReportFormatter {
         ]
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
+    /// A duration in seconds.
+    static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

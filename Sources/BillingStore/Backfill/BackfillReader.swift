@@ -20,8 +20,6 @@ struct BackfillRawBatch: Sendable {
 ///
 /// Blocking: call it from a thread that may block (``BackfillImporter`` uses a dispatch queue).
 final class BackfillReader {
-    /// The layout being read (named, or sniffed from the first bytes).
-    private(set) var format: BackfillFormat
     /// The CSV header (CSV files; read before the first batch).
     private(set) var csvHeader: [String]?
     /// The file's size on disk.
@@ -46,15 +44,14 @@ final class BackfillReader {
         self.batchSize = batchSize
         self.skipRecords = skipRecords
         fileSize = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
-        format = named ?? .ndjson
-        splitter = BackfillSplitter(format: format)
+        splitter = BackfillSplitter(format: named ?? .ndjson)
         try fill()
         if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { buffer.removeFirst(3) }  // a UTF-8 byte-order mark
         if named == nil {
-            format = BackfillFormat.sniffed(firstByte: buffer.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 })
-            splitter = BackfillSplitter(format: format)
+            // The layout is not named: the content's first byte decides.
+            splitter = BackfillSplitter(format: BackfillFormat.sniffed(firstByte: buffer.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }))
         }
-        if format == .csv {
+        if splitter.format == .csv {
             guard let header = try nextRecord(countIt: false) else { throw BackfillError("\(path): the CSV file has no header") }
             csvHeader = try CSVRecord.fields(header.bytes).map { $0.trimmingCharacters(in: .whitespaces) }
         }

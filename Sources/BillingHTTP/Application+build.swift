@@ -19,15 +19,20 @@ public struct HTTPConfiguration: Sendable {
     }
 }
 
-/// Builds the router with every route of the service; webhook routes when a receiver is given,
-/// `/v1` when a query API is.
+/// Builds the router with every route of the service: health always, `/metrics` when given,
+/// webhook routes when a receiver is given, `/v1` when a query API is. Every request passes
+/// ``RequestObservationMiddleware`` first.
 public func buildRouter(
     readiness: @escaping HealthController<AppRequestContext>.Readiness,
     webhooks: WebhookController<AppRequestContext>? = nil,
-    queries: QueryController<AppRequestContext>? = nil
+    queries: QueryController<AppRequestContext>? = nil,
+    metrics: ServiceMetrics = ServiceMetrics(),
+    exposition: MetricsController<AppRequestContext>? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestObservationMiddleware(metrics: metrics))
     HealthController<AppRequestContext>(readiness: readiness).register(on: router)
+    exposition?.register(on: router)
     webhooks?.register(on: router)
     queries?.register(on: router)
     return router
@@ -39,10 +44,12 @@ public func buildApplication(
     readiness: @escaping HealthController<AppRequestContext>.Readiness,
     webhooks: WebhookController<AppRequestContext>? = nil,
     queries: QueryController<AppRequestContext>? = nil,
+    metrics: ServiceMetrics = ServiceMetrics(),
+    exposition: MetricsController<AppRequestContext>? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(readiness: readiness, webhooks: webhooks, queries: queries),
+        router: buildRouter(readiness: readiness, webhooks: webhooks, queries: queries, metrics: metrics, exposition: exposition),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "billing-events"),
         logger: logger)
 }

@@ -15,20 +15,25 @@ public struct WebhookController<Context: RequestContext>: Sendable {
     public var ingestor: EventIngestor
     /// Largest accepted body (`WEBHOOK_MAX_BODY_BYTES`, default 1 MiB).
     public var maximumBodyBytes: Int
+    /// Counts deliveries by provider, outcome and reason.
+    public var metrics: ServiceMetrics
 
     /// Creates the controller.
-    public init(intake: WebhookIntake, ingestor: EventIngestor, maximumBodyBytes: Int = 1 << 20) {
+    public init(intake: WebhookIntake, ingestor: EventIngestor, maximumBodyBytes: Int = 1 << 20, metrics: ServiceMetrics = ServiceMetrics()) {
         self.intake = intake
         self.ingestor = ingestor
         self.maximumBodyBytes = maximumBodyBytes
+        self.metrics = metrics
     }
 
     /// Adds the webhook routes to `router`; other methods on `/webhooks/…` answer 405.
     public func register(on router: Router<Context>) {
         let ingestor = ingestor
+        let metrics = metrics
         router.add(
             middleware: MethodNotAllowedMiddleware(pathPrefix: "/webhooks/", allowed: .post) { request, problem in
                 let provider = request.uri.path.split(separator: "/").dropFirst().first.map(String.init) ?? ""
+                metrics.delivery(provider: provider, outcome: .methodNotAllowed, reason: "method_not_allowed")
                 await ingestor.log(
                     DeliveryRecord(
                         receivedAt: Date(), provider: provider, environment: nil, outcome: .methodNotAllowed,
@@ -51,6 +56,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             record.outcome = outcome
             record.httpStatus = Int(problem.status.code)
             record.reason = problem.code.map { "\($0): \(problem.detail ?? "")" } ?? problem.detail
+            metrics.delivery(provider: providerName, outcome: outcome, reason: problem.code)
             await ingestor.log(record)
             context.logger.info(
                 "webhook refused",
@@ -101,6 +107,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         record.httpStatus = 200
         do {
             let outcome = try await ingestor.ingest(result, record: record)
+            metrics.delivery(provider: providerName, outcome: EventIngestor.filled(record, with: outcome).outcome, reason: Self.quarantineCode(result))
             return Self.acknowledgement(outcome, result: result)
         } catch let error as IngestError where error.code == .unavailable {
             record.reason = nil
@@ -133,15 +140,17 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         return headers
     }
 
+    private static func quarantineCode(_ result: IntakeResult) -> String? {
+        if case let .quarantine(reason, _) = result { reason.code.rawValue } else { nil }
+    }
+
     private static func acknowledgement(_ outcome: IngestOutcome, result: IntakeResult) -> Response {
         let text: String
         switch outcome {
         case let .stored(id): text = #"{"status":"stored","event_id":"\#(id.uuidString.lowercased())"}"#
         case let .duplicate(id): text = #"{"status":"duplicate","event_id":"\#(id.uuidString.lowercased())"}"#
         case let .quarantined(id):
-            var code = ""
-            if case let .quarantine(reason, _) = result { code = reason.code.rawValue }
-            text = #"{"status":"quarantined","quarantine_id":\#(id),"reason":"\#(code)"}"#
+            text = #"{"status":"quarantined","quarantine_id":\#(id),"reason":"\#(quarantineCode(result) ?? "")"}"#
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }

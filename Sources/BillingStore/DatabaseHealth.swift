@@ -54,3 +54,15 @@ public struct DatabaseHealth: Sendable {
         }
     }
 }
+
+extension DatabaseHealth {
+    /// Ready when every check is (the primary, and the replica the query API reads from); the
+    /// first failing check's reason otherwise.
+    public static func combined(_ checks: [DatabaseHealth]) async -> Report {
+        for check in checks {
+            let report = await check.check()
+            if !report.isReady { return report }
+        }
+        return Report(reachable: true, migrated: true)
+    }
+}

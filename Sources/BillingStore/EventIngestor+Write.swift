@@ -74,7 +74,7 @@ extension EventIngestor {
     }
 
     /// The delivery-log row of a request whose outcome is now known.
-    static func filled(_ record: DeliveryRecord, with outcome: IngestOutcome) -> DeliveryRecord {
+    package static func filled(_ record: DeliveryRecord, with outcome: IngestOutcome) -> DeliveryRecord {
         var record = record
         switch outcome {
         case let .stored(id): (record.outcome, record.eventID) = (.stored, id)

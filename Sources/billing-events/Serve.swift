@@ -12,7 +12,11 @@ struct Serve: AsyncParsableCommand {
 
             Projections (customers, subscriptions, payments, wallets) follow the log in commit order; with several instances, one runs each projection and the others stand by. See `billing-events projections --help`.
 
-            Stops gracefully on SIGTERM or SIGINT: in-flight requests finish (each is committed and acknowledged, or not acknowledged), the delivery log is flushed, then the database pool closes.
+            Roles: --role (env: ROLE) runs a subset of receiver, projector and api, so receivers and API servers can run side by side behind a load balancer against one PostgreSQL, and the query API can read from a replica (--read-database-url). Every role serves /livez, /readyz and /metrics (Prometheus text).
+
+            Logs go to standard error: text lines (LOG_FORMAT=text, the default; coloured on a terminal) or JSON lines (LOG_FORMAT=json), at LOG_LEVEL (trace, debug, info, notice, warning, error; default info). Every line of a request carries its request_id, taken from X-Request-Id or generated, and returned in X-Request-Id. Secrets, tokens, signatures and bodies are never logged.
+
+            Stops gracefully on SIGTERM or SIGINT: the listener closes, in-flight requests finish (each is committed and acknowledged, or not acknowledged), each projection finishes its batch, the delivery log is flushed, the pools close, and the process exits 0. What is still running when the grace period ends is cancelled (its requests are not acknowledged).
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -28,6 +32,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Port to listen on (env: PORT).", valueName: "port"))
     var port: Int?
 
+    @Option(help: ArgumentHelp("Parts to run, comma-separated: receiver, projector, api (env: ROLE; default all three).", valueName: "roles"))
+    var role: String?
+
+    @Option(
+        name: .customLong("read-database-url"),
+        help: ArgumentHelp("PostgreSQL (a replica) the query API reads from (env: READ_DATABASE_URL; default: the primary). API keys are looked up there too.", valueName: "url"))
+    var readDatabaseURL: String?
+
+    @Option(help: ArgumentHelp("Longest graceful shutdown before in-flight work is cancelled (env: SHUTDOWN_GRACE_SECONDS; default 25).", valueName: "seconds"))
+    var shutdownGraceSeconds: Int?
+
     @Flag(help: "Do not apply pending migrations at start-up (/readyz stays false until they are applied).")
     var noMigrate = false
 
@@ -40,12 +55,15 @@ struct Serve: AsyncParsableCommand {
         guard let port = port ?? Int(environment["PORT"] ?? "8080"), (0...65535).contains(port) else {
             throw ValidationError("PORT must be a number between 0 and 65535")
         }
-        let host = host ?? environment["HOST"] ?? "127.0.0.1"
+        let roles = try ServeRole.parse(role ?? environment["ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? "receiver,projector,api")
+        let settings = ServeSettings(
+            host: host ?? environment["HOST"] ?? "127.0.0.1", port: port, roles: roles,
+            readDatabaseURL: readDatabaseURL ?? environment["READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
+            positionTimeout: .milliseconds(try Setting.positive(queryPositionTimeoutMs, "QUERY_POSITION_TIMEOUT_MS", default: 5000)),
+            shutdownGrace: .seconds(try Setting.positive(shutdownGraceSeconds, "SHUTDOWN_GRACE_SECONDS", default: 25)),
+            migrate: !noMigrate)
         try await reportingErrors {
-            let timeout = try Setting.positive(queryPositionTimeoutMs, "QUERY_POSITION_TIMEOUT_MS", default: 5000)
-            try await runServe(
-                database: database, receiver: receiver, projector: projector, positionTimeout: .milliseconds(timeout), host: host, port: port,
-                migrate: !noMigrate)
+            try await runServe(settings, database: database, receiver: receiver, projector: projector)
         }
     }
 }

@@ -5,61 +5,97 @@ import BillingStore
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import Postgres
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
-/// The process-wide logger: level from `LOG_LEVEL` (default `info`).
+/// The process-wide logger; the handler (text or JSON) and level come from `LOG_FORMAT` and
+/// `LOG_LEVEL`, installed on first use.
 func makeLogger() -> Logger {
-    var logger = Logger(label: "billing-events")
-    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
-    return logger
+    LogOutput.bootstrap
+    return Logger(label: "billing-events")
 }
 
-/// Connects, optionally migrates, and runs the HTTP server and the pool until SIGTERM or SIGINT.
-func runServe(
-    database: DatabaseOptions, receiver: ReceiverOptions, projector: ProjectorOptions, positionTimeout: Duration, host: String, port: Int, migrate: Bool
-) async throws {
+/// Connects, optionally migrates, and runs the HTTP server with the roles asked for, the
+/// projector and the pools until SIGTERM or SIGINT.
+func runServe(_ settings: ServeSettings, database: DatabaseOptions, receiver: ReceiverOptions, projector: ProjectorOptions) async throws {
     let logger = makeLogger()
     let secrets = receiver.secrets
     let maximumBodyBytes = try receiver.maximumBodyBytes
     let ingestorOptions = try receiver.ingestorOptions
-    let projectorOptions = try projector.options
+    var projectorOptions = try projector.options
+    let registry = PrometheusCollectorRegistry()
+    var factory = PrometheusMetricsFactory(registry: registry)
+    factory.durationHistogramBuckets["billing_events_http_request_duration_seconds"] = [
+        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
+    ]
+    MetricsSystem.bootstrap(factory)
+    let metrics = ServiceMetrics(factory: factory)
+    projectorOptions.metrics = metrics
+
     let configuration = try await database.resolve(logger: logger)
     let pool = PostgresPool(configuration: configuration, options: database.poolOptions, logger: logger)
     let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
-    if migrate {
+    if settings.migrate {
         try await runner.migrate()
     }
-    let health = DatabaseHealth(runner: runner)
-    let ingestor = EventIngestor(pool: pool, options: ingestorOptions, logger: logger)
-    let projections = Projector(configuration: configuration, options: projectorOptions, logger: logger)
-    let queryStore = QueryStore(pool: pool)
-    for provider in secrets.unconfiguredProviders {
-        logger.warning(
-            "no webhook secret configured; deliveries will be refused with 401",
-            metadata: ["provider": "\(provider.rawValue)", "set": "\(provider.environmentPrefix)_WEBHOOK_SECRETS"])
+    var readPool: PostgresPool?
+    var checks = [DatabaseHealth(runner: runner)]
+    if settings.roles.contains(.api), let url = settings.readDatabaseURL {
+        let readConfiguration = PostgresConfiguration(connectionString: url)
+        try readConfiguration.validate()
+        logger.info("query API reads from a replica", metadata: ["database": "\(readConfiguration.redactedDescription)"])
+        let replica = PostgresPool(configuration: readConfiguration, options: database.poolOptions, logger: logger)
+        checks.append(DatabaseHealth(runner: MigrationRunner(pool: replica, migrations: try Migration.bundled(), logger: logger)))
+        readPool = replica
     }
+    let ingestor = settings.roles.contains(.receiver) ? EventIngestor(pool: pool, options: ingestorOptions, logger: logger) : nil
+    if ingestor != nil {
+        for provider in secrets.unconfiguredProviders {
+            logger.warning(
+                "no webhook secret configured; deliveries will be refused with 401",
+                metadata: ["provider": "\(provider.rawValue)", "set": "\(provider.environmentPrefix)_WEBHOOK_SECRETS"])
+        }
+    }
+    let queryStore = QueryStore(pool: readPool ?? pool)
+    let probe = OperationsProbe(pool: pool, readPool: readPool, ingestor: ingestor, metrics: metrics)
     let application = buildApplication(
-        configuration: HTTPConfiguration(host: host, port: port),
-        readiness: { await health.check() },
-        webhooks: WebhookController(intake: WebhookIntake(secrets: secrets), ingestor: ingestor, maximumBodyBytes: maximumBodyBytes),
-        queries: QueryController(
-            store: queryStore, keys: APIKeyStore(pool: pool), cursors: CursorSigning { try await queryStore.cursorSigningKey() },
-            positionTimeout: positionTimeout),
+        configuration: HTTPConfiguration(host: settings.host, port: settings.port),
+        readiness: { [checks] in await DatabaseHealth.combined(checks) },
+        webhooks: ingestor.map {
+            WebhookController(intake: WebhookIntake(secrets: secrets), ingestor: $0, maximumBodyBytes: maximumBodyBytes, metrics: metrics)
+        },
+        queries: settings.roles.contains(.api)
+            ? QueryController(
+                store: queryStore, keys: APIKeyStore(pool: pool), cursors: CursorSigning { try await queryStore.cursorSigningKey() },
+                positionTimeout: settings.positionTimeout)
+            : nil,
+        metrics: metrics,
+        exposition: MetricsController(registry: registry) { await probe.refresh() },
         logger: logger)
     // Shut down in reverse order: the server stops accepting and finishes its requests, the
-    // projector finishes its batch, the ingestor flushes the delivery log, then the pool closes.
-    let group = ServiceGroup(
-        configuration: .init(
-            services: [
-                .init(service: pool), .init(service: ingestor), .init(service: projections),
-                .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-    logger.info("starting", metadata: ["listen": "http://\(host):\(port)", "database": "\(configuration.redactedDescription)"])
-    try await group.run()
+    // projector finishes its batch, the ingestor flushes the delivery log, then the pools close.
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pool)]
+    if let readPool { services.append(.init(service: readPool)) }
+    if let ingestor { services.append(.init(service: ingestor)) }
+    if settings.roles.contains(.projector) {
+        services.append(.init(service: Projector(configuration: configuration, options: projectorOptions, logger: logger)))
+    }
+    services.append(.init(service: application, successTerminationBehavior: .gracefullyShutdownGroup))
+    var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    group.maximumGracefulShutdownDuration = settings.shutdownGrace
+    group.maximumCancellationDuration = .seconds(5)
+    logger.info(
+        "starting",
+        metadata: [
+            "listen": "http://\(settings.host):\(settings.port)", "database": "\(configuration.redactedDescription)",
+            "roles": "\(ServeRole.allCases.filter(settings.roles.contains).map(\.rawValue).joined(separator: ","))",
+        ])
+    try await ServiceGroup(configuration: group).run()
+    logger.info("stopped")
 }
 
 /// Runs an operator command's body with a small pool, closed afterwards.

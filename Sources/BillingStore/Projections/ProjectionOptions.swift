@@ -14,6 +14,8 @@ public struct ProjectionOptions: Sendable {
     public var standbyInterval: Duration
     /// Written to the checkpoint row by the active runner (`host pid N`).
     public var owner: String
+    /// Where runners report events applied and whether they are active.
+    public var metrics: ServiceMetrics
     /// Called after every committed batch (benchmarks and tests measure lag with it).
     public var onBatch: (@Sendable (Projection, ProjectionBatchResult) -> Void)?
 
@@ -22,7 +24,7 @@ public struct ProjectionOptions: Sendable {
         batchSize: Int = 2000, pollInterval: Duration = .seconds(1), maxAttempts: Int = 5,
         retryBackoff: Duration = .milliseconds(100), standbyInterval: Duration = .seconds(1),
         owner: String = "\(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier)",
-        onBatch: (@Sendable (Projection, ProjectionBatchResult) -> Void)? = nil
+        metrics: ServiceMetrics = ServiceMetrics(), onBatch: (@Sendable (Projection, ProjectionBatchResult) -> Void)? = nil
     ) {
         self.batchSize = batchSize
         self.pollInterval = pollInterval
@@ -30,6 +32,7 @@ public struct ProjectionOptions: Sendable {
         self.retryBackoff = retryBackoff
         self.standbyInterval = standbyInterval
         self.owner = owner
+        self.metrics = metrics
         self.onBatch = onBatch
     }
 

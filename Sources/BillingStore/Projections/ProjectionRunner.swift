@@ -26,6 +26,7 @@ public struct ProjectionRunner: Sendable {
 
     /// Runs until the task is cancelled; reconnects after database failures.
     public func run() async {
+        options.metrics.projection(projection, active: false)
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
@@ -62,6 +63,8 @@ public struct ProjectionRunner: Sendable {
         }
         guard !Task.isCancelled else { return }
         logger.info("projection runner active")
+        options.metrics.projection(projection, active: true)
+        defer { options.metrics.projection(projection, active: false) }
         try await connection.perform { connection in try connection.listen("billing_events") }
         var policy = ProjectionBatch.Policy(maxAttempts: options.maxAttempts)
         var singleSteps = 0
@@ -70,6 +73,7 @@ public struct ProjectionRunner: Sendable {
             let result = try await connection.perform { [projection, policy, options] connection in
                 try Self.batch(projection, limit: limit, policy: policy, owner: options.owner, on: connection)
             }
+            options.metrics.applied(result.applied.count, projection: projection)
             options.onBatch?(projection, result)
             singleSteps = result.split ? options.batchSize : max(0, singleSteps - 1)
             for parked in result.parked {

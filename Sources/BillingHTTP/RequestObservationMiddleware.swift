@@ -1,0 +1,63 @@
+import BillingStore
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost middleware: gives every request an id (the caller's `X-Request-Id` when it is a
+/// plain token, else a new one), puts it on every log line of the request and on the response,
+/// logs one line per request (method, path without the query, status, duration; health and
+/// metrics probes at debug) and records the latency histogram by route template and status.
+/// Errors become responses here, so an error answer carries the id and is measured too; an
+/// unexpected error is logged and answered as a 500 problem without its description.
+public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The response and request header carrying the id.
+    public static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+
+    let metrics: ServiceMetrics
+
+    /// Creates the middleware.
+    public init(metrics: ServiceMetrics) {
+        self.metrics = metrics
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let id = Self.requestID(request.headers[Self.header])
+        var context = context
+        context.logger[metadataKey: "hb.request.id"] = nil
+        context.logger[metadataKey: "request_id"] = .string(id)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(type(of: error))"])
+            response = try Problem(status: .internalServerError, detail: "the request could not be completed").response(from: request, context: context)
+        }
+        response.headers[Self.header] = id
+        let elapsed = start.duration(to: .now).components
+        let nanoseconds = elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000
+        let route = context.endpointPath ?? "unmatched"
+        metrics.request(route: route, method: request.method.rawValue, status: response.status.code, nanoseconds: nanoseconds)
+        let probe = route == "/livez" || route == "/readyz" || route == "/metrics"
+        context.logger.log(
+            level: probe ? .debug : .info, "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(response.status.code),
+                "ms": .stringConvertible(Double(nanoseconds / 1000) / 1000),
+            ])
+        return response
+    }
+
+    /// The caller's id when it is 1–128 characters of letters, digits and `-_.:`; otherwise (or
+    /// when absent) a new random one. Anything else could forge or break log lines.
+    static func requestID(_ given: String?) -> String {
+        if let given, (1...128).contains(given.utf8.count),
+            given.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || "-_.:".utf8.contains($0) })
+        {
+            return given
+        }
+        return RequestID().description
+    }
+}

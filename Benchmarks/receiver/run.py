@@ -17,7 +17,7 @@ port = 18400 + os.getpid() % 500
 scratch = tempfile.mkdtemp(prefix="billing-events-bench-")
 os.chmod(scratch, 0o755)
 env = dict(os.environ,
-           BILLING_EVENTS_DATA_DIR=scratch, PORT=str(port), LOG_LEVEL="warning", DATABASE_POOL_SIZE="8",
+           BILLING_EVENTS_DATA_DIR=scratch, PORT=str(port), LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"), DATABASE_POOL_SIZE="8",
            FLEXPRICE_WEBHOOK_SECRETS="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
            MINTFAX_WEBHOOK_SECRETS="whsec_dGVzdCBzZWNyZXQgZm9yIG1pbnRmYXg=",
            MINTCASH_WEBHOOK_SECRETS="mintcash-merchant-secret")

@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Postgres
+import Prometheus
 import Testing
 
 /// The running router and `OpenAPI/openapi.yaml` describe the same routes.
@@ -39,7 +40,9 @@ import Testing
             intake: WebhookIntake(secrets: WebhookSecrets(environment: [:])), ingestor: EventIngestor(pool: pool, logger: Logger(label: "test")))
         let queries = QueryController<AppRequestContext>(
             store: QueryStore(pool: pool), keys: APIKeyStore(pool: pool), cursors: CursorSigning(key: Array(repeating: 1, count: 32)))
-        let router = buildRouter(readiness: { DatabaseHealth.Report(reachable: true, migrated: true) }, webhooks: webhooks, queries: queries)
+        let router = buildRouter(
+            readiness: { DatabaseHealth.Report(reachable: true, migrated: true) }, webhooks: webhooks, queries: queries,
+            exposition: MetricsController(registry: PrometheusCollectorRegistry()) {})
         let served = Set(router.routes.map { route in
             let path = route.path.description
             return "\(route.method.rawValue) \(path.hasPrefix("/") ? path : "/" + path)"

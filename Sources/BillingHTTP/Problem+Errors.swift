@@ -3,10 +3,11 @@ import Hummingbird
 import Postgres
 
 extension Problem {
-    /// The one mapping from the errors of the query API's layers to HTTP: bad parameters are 400
-    /// naming the parameter, an unreachable or overloaded database 503 (retry), anything else 500
-    /// without internals.
-    public init(_ error: any Error) {
+    /// The one mapping from the errors of the service's layers to HTTP: bad parameters are 400
+    /// naming the parameter, an unreachable or overloaded database 503 (retry). Anything else is
+    /// not a problem of the request: nil, and ``RequestObservationMiddleware`` logs it and answers
+    /// ``internalError`` without internals.
+    public init?(mapping error: any Error) {
         switch error {
         case let problem as Problem:
             self = problem
@@ -17,9 +18,12 @@ extension Problem {
         case is PostgresPoolError:
             self = .unavailable
         default:
-            self.init(status: .internalServerError, detail: "the request could not be answered", code: "internal_error")
+            return nil
         }
     }
+
+    /// An unexpected failure, told without internals.
+    static let internalError = Problem(status: .internalServerError, detail: "the request could not be answered", code: "internal_error")
 
     /// The database cannot be reached: retry later.
     static let unavailable = Problem(

@@ -116,7 +116,7 @@ public struct QueryController<Context: RequestContext>: Sendable {
     }
 
     /// Takes the bearer token (401 without one) and the decoded query string, runs `body`, and
-    /// maps every error to its problem.
+    /// maps every error it knows to its problem (the rest reach the observation middleware).
     private func handling(_ request: Request, _ body: ([(name: String, value: String)], [UInt8]) async throws -> Response) async throws -> Response {
         do {
             let parts = request.headers[.authorization]?.split(separator: " ", maxSplits: 1) ?? []
@@ -130,7 +130,7 @@ public struct QueryController<Context: RequestContext>: Sendable {
             while token.first == " " || token.first == "\t" { token.removeFirst() }
             return try await body(try QueryString.parse(request.uri.query), APIKeyStore.hash(token: String(token)))
         } catch {
-            throw Problem(error)
+            throw Problem(mapping: error) ?? error
         }
     }
 

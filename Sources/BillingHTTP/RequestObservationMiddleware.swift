@@ -8,7 +8,9 @@ import Logging
 /// logs one line per request (method, path without the query, status, duration; health and
 /// metrics probes at debug) and records the latency histogram by route template and status.
 /// Errors become responses here, so an error answer carries the id and is measured too; an
-/// unexpected error is logged and answered as a 500 problem without its description.
+/// unexpected error is logged (error descriptions of the database layer carry no values) and
+/// answered as a 500 problem without internals; a cancelled request (shutdown past its grace
+/// period) stays unanswered.
 public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The response and request header carrying the id.
     public static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
@@ -31,9 +33,13 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
+        } catch is CancellationError {
+            // Shutdown outlived its grace period: the request ends unanswered, as it must.
+            context.logger.notice("request cancelled", metadata: ["path": .string(request.uri.path)])
+            throw CancellationError()
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(type(of: error))"])
-            response = try Problem(status: .internalServerError, detail: "the request could not be completed").response(from: request, context: context)
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            response = try Problem.internalError.response(from: request, context: context)
         }
         response.headers[Self.header] = id
         let elapsed = start.duration(to: .now).components

@@ -1,3 +1,4 @@
+import BillingStore
 import Foundation
 import Postgres
 import Synchronization
@@ -77,6 +78,33 @@ import Testing
                 sigterm burst: \(outcome.acknowledged.count) acknowledged, all stored; \(outcome.failed.count) not answered \
                 (\(stored.subtracting(outcome.acknowledged).count) of them stored anyway, the rest absent)
                 """)
+        }
+    }
+
+    @Test func aRequestOutlivingTheGracePeriodIsCancelledAndTheProcessExits() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            let serve = try ServeProcess(
+                configuration: configuration, arguments: ["--role", "receiver,api", "--shutdown-grace-seconds", "1"],
+                environment: ServeSupport.environment.merging(["QUERY_POSITION_TIMEOUT_MS": "60000"]) { $1 })
+            try await serve.waitUntilUp()
+            let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: TestDatabase.logger)
+            let token = try await APIKeyStore(pool: pool).create(name: "grace").token
+            await pool.close()
+            // No projector runs, so waiting for the stored event's position lasts up to 60 s.
+            #expect(try await ServeSupport.mintcash(serve, eventID: "grace-1").status == 200)
+            let waiting = Task {
+                try await RawHTTP.send(port: serve.port, path: "/v1/payments?min_position=1", headers: [("Authorization", "Bearer \(token)")], timeout: 70)
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let signalled = ContinuousClock.now
+            serve.signal(SIGTERM)
+            let status = try await serve.waitForExit(timeout: .seconds(20))
+            let shutdown = signalled.duration(to: .now)
+            #expect(status == 0, "\(serve.log)")
+            #expect(shutdown < .seconds(7), "grace 1 s; shutdown took \(shutdown)")
+            let answer = await waiting.result
+            if case let .success(response) = answer { Issue.record("the cancelled request was answered: \(response.status) \(response.text)") }
+            #expect(serve.log.contains("request cancelled"))
         }
     }
 

@@ -70,7 +70,7 @@ import Testing
             #expect(metrics[#"billing_events_db_pool_max{pool="primary"}"#] == 10)
             #expect(metrics[#"billing_events_db_pool_waiting{pool="primary"}"#] == 0)
             #expect(metrics[#"billing_events_db_pool_connections{pool="primary",state="idle"}"#] != nil)
-            #expect(metrics["billing_events_oldest_transaction_seconds"] == 0)
+            #expect(metrics["billing_events_oldest_transaction_seconds"] != nil)  // server-wide: other tests' transactions count too
             #expect(metrics.keys.allSatisfy { !$0.hasPrefix("billing_events_projection_active") })
 
             // A projector process applies the backlog; its metrics show it active and caught up,

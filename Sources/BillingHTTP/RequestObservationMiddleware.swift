@@ -32,12 +32,13 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
         var response: Response
         do {
             response = try await next(request, context)
-        } catch let error as any HTTPResponseError {
-            response = try error.response(from: request, context: context)
-        } catch is CancellationError {
-            // Shutdown outlived its grace period: the request ends unanswered, as it must.
+        } catch _ where Task.isCancelled {
+            // Shutdown outlived its grace period (the error may be the cancelled statement's): the
+            // request ends unanswered, as it must.
             context.logger.notice("request cancelled", metadata: ["path": .string(request.uri.path)])
             throw CancellationError()
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             response = try Problem.internalError.response(from: request, context: context)

@@ -107,7 +107,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         record.httpStatus = 200
         do {
             let outcome = try await ingestor.ingest(result, record: record)
-            metrics.delivery(provider: providerName, outcome: EventIngestor.filled(record, with: outcome).outcome, reason: Self.quarantineCode(result))
+            metrics.delivery(provider: providerName, outcome: outcome.deliveryOutcome, reason: Self.quarantineCode(result))
             return Self.acknowledgement(outcome, result: result)
         } catch let error as IngestError where error.code == .unavailable {
             record.reason = nil

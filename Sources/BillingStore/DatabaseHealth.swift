@@ -31,27 +31,19 @@ public struct DatabaseHealth: Sendable {
     /// Checks the database, giving up after `timeout` so a hung server reads as not ready.
     public func check(timeout: Duration = .seconds(2)) async -> Report {
         let runner = self.runner
-        return await withTaskGroup(of: Report?.self) { group in
-            group.addTask {
-                do {
-                    let status = try await runner.status()
-                    if status.isCurrent { return Report(reachable: true, migrated: true) }
-                    let reason = status.edited.isEmpty
-                        ? "migrations pending: \(status.pending.map(String.init).joined(separator: ", "))"
-                        : "applied migrations were edited: \(status.edited.map(String.init).joined(separator: ", "))"
-                    return Report(reachable: true, migrated: false, reason: reason)
-                } catch {
-                    return Report(reachable: false, migrated: false, reason: "database unreachable: \(error)")
-                }
+        let report = await within(timeout) {
+            do {
+                let status = try await runner.status()
+                if status.isCurrent { return Report(reachable: true, migrated: true) }
+                let reason = status.edited.isEmpty
+                    ? "migrations pending: \(status.pending.map(String.init).joined(separator: ", "))"
+                    : "applied migrations were edited: \(status.edited.map(String.init).joined(separator: ", "))"
+                return Report(reachable: true, migrated: false, reason: reason)
+            } catch {
+                return Report(reachable: false, migrated: false, reason: "database unreachable: \(error)")
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? Report(reachable: false, migrated: false, reason: "database did not answer within \(timeout)")
         }
+        return report ?? Report(reachable: false, migrated: false, reason: "database did not answer within \(timeout)")
     }
 }
 

@@ -74,12 +74,12 @@ extension EventIngestor {
     }
 
     /// The delivery-log row of a request whose outcome is now known.
-    package static func filled(_ record: DeliveryRecord, with outcome: IngestOutcome) -> DeliveryRecord {
+    static func filled(_ record: DeliveryRecord, with outcome: IngestOutcome) -> DeliveryRecord {
         var record = record
+        record.outcome = outcome.deliveryOutcome
         switch outcome {
-        case let .stored(id): (record.outcome, record.eventID) = (.stored, id)
-        case let .duplicate(id): (record.outcome, record.eventID) = (.duplicate, id)
-        case let .quarantined(id): (record.outcome, record.quarantineID) = (.quarantined, id)
+        case let .stored(id), let .duplicate(id): record.eventID = id
+        case let .quarantined(id): record.quarantineID = id
         }
         return record
     }

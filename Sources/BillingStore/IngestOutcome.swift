@@ -9,6 +9,15 @@ public enum IngestOutcome: Sendable, Equatable {
     case duplicate(eventID: UUID)
     /// Kept in quarantine (a repeat of the same delivery counts another attempt on the same row).
     case quarantined(quarantineID: Int64)
+
+    /// How the delivery log and the metrics name this outcome.
+    public var deliveryOutcome: DeliveryOutcome {
+        switch self {
+        case .stored: .stored
+        case .duplicate: .duplicate
+        case .quarantined: .quarantined
+        }
+    }
 }
 
 /// Why the store could not take a delivery.

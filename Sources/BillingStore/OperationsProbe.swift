@@ -61,20 +61,11 @@ public struct OperationsProbe: Sendable {
 
     private func readDatabase() async -> Bool {
         let pool = pool
-        let readings = await withTaskGroup(of: (shared: PostgresRow, projections: [ProjectionStatus])?.self) { group in
-            group.addTask {
-                guard let shared = try? await pool.query(Self.sharedSQL).rows.first,
-                    let projections = try? await ProjectionStatus.load(on: pool)
-                else { return nil }
-                return (shared, projections)
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        let readings = await within(timeout) { () -> (shared: PostgresRow, projections: [ProjectionStatus])? in
+            guard let shared = try? await pool.query(Self.sharedSQL).rows.first,
+                let projections = try? await ProjectionStatus.load(on: pool)
+            else { return nil }
+            return (shared, projections)
         }
         guard let readings, let (quarantine, position, oldest) = try? readings.shared.decode((Int64, Int64, Int64).self) else { return false }
         metrics.gauge("billing_events_quarantine_open", [], Double(quarantine))

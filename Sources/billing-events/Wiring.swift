@@ -18,6 +18,19 @@ func makeLogger() -> Logger {
     return Logger(label: "billing-events")
 }
 
+/// The Prometheus registry behind `/metrics` and the service's metrics recording into it (also the
+/// process-wide swift-metrics backend). HTTP latency buckets start at 1 ms: webhooks answer in a few.
+func makeMetrics() -> (PrometheusCollectorRegistry, ServiceMetrics) {
+    let registry = PrometheusCollectorRegistry()
+    var factory = PrometheusMetricsFactory(registry: registry)
+    factory.durationHistogramBuckets["billing_events_http_request_duration_seconds"] = [
+        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
+    ]
+    MetricsSystem.bootstrap(factory)
+    return (registry, ServiceMetrics(factory: factory))
+}
+
 /// Connects, optionally migrates, and runs the HTTP server with the roles asked for, the
 /// projector and the pools until SIGTERM or SIGINT.
 func runServe(_ settings: ServeSettings, database: DatabaseOptions, receiver: ReceiverOptions, projector: ProjectorOptions) async throws {
@@ -26,14 +39,7 @@ func runServe(_ settings: ServeSettings, database: DatabaseOptions, receiver: Re
     let maximumBodyBytes = try receiver.maximumBodyBytes
     let ingestorOptions = try receiver.ingestorOptions
     var projectorOptions = try projector.options
-    let registry = PrometheusCollectorRegistry()
-    var factory = PrometheusMetricsFactory(registry: registry)
-    factory.durationHistogramBuckets["billing_events_http_request_duration_seconds"] = [
-        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
-    ]
-    MetricsSystem.bootstrap(factory)
-    let metrics = ServiceMetrics(factory: factory)
+    let (registry, metrics) = makeMetrics()
     projectorOptions.metrics = metrics
 
     let configuration = try await database.resolve(logger: logger)

@@ -59,7 +59,7 @@ def main():
                 except Exception as error:  # noqa: BLE001 - every failure becomes a row
                     failed += 1
                     traceback.print_exc()
-                    row = dict(load="", faults="", acked="", found="", lost="", duplicated="", notes=str(error)[:400], result="FAILED")
+                    row = dict(load="", faults="", acked="", found="", lost="", duplicated="", notes=" ".join(str(error).split())[:400], result="FAILED")
                 row["scenario"] = f"{name} #{repeat + 1}"
                 row["seconds"] = time.monotonic() - began
                 print(f"faults:   {row['result']} in {row['seconds']:.1f} s: {row['notes']}", flush=True)

@@ -1,6 +1,7 @@
 import BillingStore
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The request context of every route.
 public typealias AppRequestContext = BasicRequestContext
@@ -11,11 +12,17 @@ public struct HTTPConfiguration: Sendable {
     public var host: String
     /// Port to bind; 0 picks a free one.
     public var port: Int
+    /// A connection with no request in progress (or whose request head has not arrived) is closed after this.
+    public var idleTimeout: Duration
+    /// A request whose body has not arrived in full this long after its head is answered 408 and its connection closed.
+    public var readTimeout: Duration
 
-    /// Creates a configuration; the default is `127.0.0.1:8080`.
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    /// Creates a configuration; the default is `127.0.0.1:8080`, 30 s idle, 30 s to read a request.
+    public init(host: String = "127.0.0.1", port: Int = 8080, idleTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(30)) {
         self.host = host
         self.port = port
+        self.idleTimeout = idleTimeout
+        self.readTimeout = readTimeout
     }
 }
 
@@ -48,8 +55,11 @@ public func buildApplication(
     exposition: MetricsController<AppRequestContext>? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
-    Application(
+    let readTimeout = TimeAmount(configuration.readTimeout)
+    return Application(
         router: buildRouter(readiness: readiness, webhooks: webhooks, queries: queries, metrics: metrics, exposition: exposition),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestReadDeadlineHandler(timeout: readTimeout)], idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "billing-events"),
         logger: logger)
 }

@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
 
             Logs go to standard error: text lines (LOG_FORMAT=text, the default; coloured on a terminal) or JSON lines (LOG_FORMAT=json), at LOG_LEVEL (trace, debug, info, notice, warning, error; default info). Every line of a request carries its request_id, taken from X-Request-Id or generated, and returned in X-Request-Id. Secrets, tokens, signatures and bodies are never logged.
 
+            Slow or idle clients are cut off: a connection that sends nothing for --idle-timeout-seconds is closed, and a request whose body has not arrived within --read-timeout-seconds of its head is answered 408 and its connection closed; headers over 80 KiB are answered 400.
+
             Stops gracefully on SIGTERM or SIGINT: the listener closes, in-flight requests finish (each is committed and acknowledged, or not acknowledged), each projection finishes its batch, the delivery log is flushed, the pools close, and the process exits 0. What is still running when the grace period ends is cancelled (its requests are not acknowledged).
             """)
 
@@ -43,6 +45,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Longest graceful shutdown before in-flight work is cancelled (env: SHUTDOWN_GRACE_SECONDS; default 25).", valueName: "seconds"))
     var shutdownGraceSeconds: Int?
 
+    @Option(help: ArgumentHelp("Close a connection that has sent nothing (no request in progress, or a request head still incomplete) for this long (env: HTTP_IDLE_TIMEOUT_SECONDS; default 30).", valueName: "seconds"))
+    var idleTimeoutSeconds: Int?
+
+    @Option(help: ArgumentHelp("Answer 408 and close the connection when a request's body has not arrived in full this long after its head (env: HTTP_READ_TIMEOUT_SECONDS; default 30).", valueName: "seconds"))
+    var readTimeoutSeconds: Int?
+
     @Flag(help: "Do not apply pending migrations at start-up (/readyz stays false until they are applied).")
     var noMigrate = false
 
@@ -61,6 +69,8 @@ struct Serve: AsyncParsableCommand {
             readDatabaseURL: readDatabaseURL ?? environment["READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
             positionTimeout: .milliseconds(try Setting.positive(queryPositionTimeoutMs, "QUERY_POSITION_TIMEOUT_MS", default: 5000)),
             shutdownGrace: .seconds(try Setting.positive(shutdownGraceSeconds, "SHUTDOWN_GRACE_SECONDS", default: 25)),
+            idleTimeout: .seconds(try Setting.positive(idleTimeoutSeconds, "HTTP_IDLE_TIMEOUT_SECONDS", default: 30)),
+            readTimeout: .seconds(try Setting.positive(readTimeoutSeconds, "HTTP_READ_TIMEOUT_SECONDS", default: 30)),
             migrate: !noMigrate)
         try await reportingErrors {
             try await runServe(settings, database: database, receiver: receiver, projector: projector)

@@ -6,5 +6,7 @@ struct ServeSettings: Sendable {
     var readDatabaseURL: String?
     var positionTimeout: Duration
     var shutdownGrace: Duration
+    var idleTimeout: Duration
+    var readTimeout: Duration
     var migrate: Bool
 }

@@ -69,7 +69,7 @@ func runServe(_ settings: ServeSettings, database: DatabaseOptions, receiver: Re
     let queryStore = QueryStore(pool: readPool ?? pool)
     let probe = OperationsProbe(pool: pool, readPool: readPool, ingestor: ingestor, metrics: metrics)
     let application = buildApplication(
-        configuration: HTTPConfiguration(host: settings.host, port: settings.port),
+        configuration: HTTPConfiguration(host: settings.host, port: settings.port, idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout),
         readiness: { [checks] in await DatabaseHealth.combined(checks) },
         webhooks: ingestor.map {
             WebhookController(intake: WebhookIntake(secrets: secrets), ingestor: $0, maximumBodyBytes: maximumBodyBytes, metrics: metrics)

@@ -1,0 +1,68 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Closes a connection whose request has not arrived in full within `timeout` of its head. The idle
+/// timeout alone cannot do this: every body byte counts as activity, so a client dripping one byte a
+/// second (and Hummingbird's drain of an unread body after an early answer) would hold the connection
+/// forever. Answers `408` with `Connection: close` when no response has started yet.
+final class RequestReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+    private var responding = false
+
+    init(timeout: TimeAmount) {
+        self.timeout = timeout
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            responding = false
+            deadline?.cancel()
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+                let (handler, context) = loopBound.value
+                handler.expire(context: context)
+            }
+        case .end:
+            deadline?.cancel()
+            deadline = nil
+        case .body:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head = unwrapOutboundIn(data) { responding = true }
+        context.write(data, promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    private func expire(context: ChannelHandlerContext) {
+        deadline = nil
+        guard context.channel.isActive else { return }
+        if !responding {
+            let body = #"{"code":"request_timeout","detail":"the request did not arrive in time","status":408,"title":"Request Timeout","type":"about:blank"}"#
+            let head = HTTPResponse(status: .requestTimeout, headerFields: [
+                .contentType: "application/problem+json", .contentLength: "\(body.utf8.count)", .connection: "close",
+            ])
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(ByteBuffer(string: body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+}

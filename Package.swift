@@ -122,6 +122,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "signature-timing",
+            dependencies: ["BillingCore"],
+            path: "Benchmarks/signature-timing",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "query-bench",
             dependencies: [
                 "BillingCore", "BillingStore", "BillingHTTP", "Postgres", .product(name: "Hummingbird", package: "hummingbird"),

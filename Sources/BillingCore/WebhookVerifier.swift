@@ -137,7 +137,7 @@ public struct WebhookVerifier: Sendable {
     }
 
     /// Equality whose running time depends only on the lengths, not on where the bytes differ.
-    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    package static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for index in a.indices { difference |= a[index] ^ b[index] }

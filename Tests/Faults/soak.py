@@ -1,1 +1,113 @@
-def scenarios(minutes): return []
+"""Soak: deliveries at the target rate and the query API under read load for many minutes; prints RSS,
+p99 latencies and errors per window. Memory must stay flat, p99 stable, no error, nothing lost."""
+import http.client, random, re, threading, time
+
+from harness import Failure, Service
+from load import Load
+from scenarios_api import create_key
+from scenarios_faults import finish
+
+WINDOW = 30
+
+
+def rss_mib(pid):
+    return int(re.search(r"VmRSS:\s+(\d+) kB", open(f"/proc/{pid}/status").read()).group(1)) / 1024
+
+
+class Readers:
+    """Threads listing payments, customers and events (following cursors) as internal services do."""
+
+    def __init__(self, port, token, threads=4):
+        self.port, self.token, self.running = port, token, True
+        self.lock, self.samples, self.errors = threading.Lock(), [], []
+        self.threads = [threading.Thread(target=self.read, daemon=True) for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def read(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        cursor = None
+        while self.running:
+            path = random.choice(["/v1/payments?limit=20", "/v1/customers?limit=50", "/v1/events?limit=20&provider=mintcash"])
+            if cursor and random.random() < 0.5:
+                path = f"/v1/payments?limit=20&cursor={cursor}"
+            began = time.monotonic()
+            try:
+                conn.request("GET", path, headers={"Authorization": f"Bearer {self.token}"})
+                response = conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as error:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+                with self.lock:
+                    self.errors.append(str(error))
+                continue
+            ms = (time.monotonic() - began) * 1000
+            with self.lock:
+                if response.status != 200:
+                    self.errors.append(f"{path} -> {response.status}")
+                self.samples.append((time.monotonic(), ms))
+            match = re.search(rb'"next_cursor":"([^"]+)"', body) if path.startswith("/v1/payments") else None
+            cursor = match.group(1).decode() if match else None
+            time.sleep(0.01)
+
+    def stop(self):
+        self.running = False
+        for t in self.threads:
+            t.join()
+
+
+def p99(values):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * 0.99))] if values else float("nan")
+
+
+def soak(minutes):
+    def run(ctx):
+        database = ctx.new_database()
+        service = Service(ctx.binary, ctx.cluster, database, ctx.root)
+        service.wait_ready()
+        token, _ = create_key(ctx, database, "soak")
+        load = Load(service.port, ctx.rate).start()
+        readers = Readers(service.port, token)
+        windows = []
+        try:
+            began = time.monotonic()
+            print(f"soak: {'minute':>6} {'RSS MiB':>8} {'webhooks/s':>10} {'webhook p99 ms':>14} {'queries/s':>9} {'query p99 ms':>12} {'errors':>6}", flush=True)
+            while time.monotonic() - began < minutes * 60:
+                start = time.monotonic()
+                time.sleep(WINDOW)
+                end = time.monotonic()
+                hooks = [ms for at, ms in load.latencies if start <= at < end]
+                queries = [ms for at, ms in readers.samples if start <= at < end]
+                errors = len(load.unexpected) + len(readers.errors) + sum(v for k, v in load.statuses.items() if k != 200)
+                windows.append((end - began, rss_mib(service.process.pid), len(hooks) / WINDOW, p99(hooks), len(queries) / WINDOW, p99(queries), errors))
+                print("soak: {:6.1f} {:8.1f} {:10.0f} {:14.1f} {:9.0f} {:12.1f} {:6d}".format(windows[-1][0] / 60, *windows[-1][1:]), flush=True)
+            readers.stop()
+            if readers.errors:
+                raise Failure(f"query errors: {readers.errors[:3]}")
+            if windows[-1][6]:
+                raise Failure(f"{windows[-1][6]} delivery errors: {dict(load.statuses)} {load.unexpected[:3]}")
+            settled = windows[min(3, len(windows) - 1)]  # after two minutes of warm-up
+            growth = windows[-1][1] / settled[1] - 1
+            worst = max(w[3] for w in windows[1:])
+            if growth > 0.25:
+                raise Failure(f"RSS grew {growth * 100:.0f} % after warm-up ({settled[1]:.0f} -> {windows[-1][1]:.0f} MiB)")
+            first_p99 = sorted(w[3] for w in windows[1:])[len(windows[1:]) // 2]
+            if worst > max(5 * first_p99, 250):
+                raise Failure(f"webhook p99 not stable: median window {first_p99:.1f} ms, worst {worst:.1f} ms")
+            notes = [f"RSS {windows[0][1]:.0f} -> {settled[1]:.0f} (2 min) -> {windows[-1][1]:.0f} MiB ({growth * 100:+.1f} % after warm-up)",
+                     f"webhook p99 per 30 s window: median {first_p99:.1f} ms, worst {worst:.1f} ms",
+                     f"queries {sum(w[4] for w in windows) / len(windows):.0f}/s, p99 median {sorted(w[5] for w in windows)[len(windows) // 2]:.1f} ms"]
+            row = finish(ctx, service, database, load, f"none ({minutes:g} min)", notes)
+            row["load"] += " + 4 API readers"
+            return row
+        finally:
+            readers.running = False
+            load.running = False
+            service.stop()
+    return run
+
+
+def scenarios(minutes):
+    return [(f"soak {minutes:g} min", soak(minutes), False)]

@@ -124,7 +124,7 @@ def service_kill_backfill(ctx):
     database = ctx.new_database()
     service = Service(ctx.binary, ctx.cluster, database, ctx.root)
     service.wait_ready()
-    count = 20_000 if ctx.fast else 100_000
+    count = 10_000 if ctx.fast else 100_000
     deliveries = [mintcash_payment(customer=f"cust_{i % 500}") for i in range(count)]
     path = os.path.join(ctx.root, f"{database}.ndjson")
     with open(path, "wb") as f:

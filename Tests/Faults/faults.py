@@ -6,7 +6,7 @@ Usage: faults.py BINARY [--fast] [--repeats N] [--rate R] [--only SUBSTRING ...]
 --fast runs what CI runs (every scenario but the soak, shorter); the full run adds the soak.
 Exit status 1 when any run failed; the table says which and why.
 """
-import argparse, os, sys, tempfile, time, traceback
+import argparse, os, shutil, sys, tempfile, time, traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -66,6 +66,7 @@ def main():
                 rows.append(row)
     finally:
         ctx.cluster.destroy()
+        shutil.rmtree(root, ignore_errors=True)
     print()
     print("| scenario | load | faults injected | acknowledged | found | lost | duplicated | result | s | notes |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -96,6 +96,10 @@ def soak(minutes):
             first_p99 = sorted(w[3] for w in windows[1:])[len(windows[1:]) // 2]
             if worst > max(5 * first_p99, 250):
                 raise Failure(f"webhook p99 not stable: median window {first_p99:.1f} ms, worst {worst:.1f} ms")
+            query_p99 = [w[5] for w in windows[1:]]
+            if max(query_p99) > max(5 * min(query_p99), 250):
+                raise Failure(f"query p99 not stable: {min(query_p99):.1f} ms at best, {max(query_p99):.1f} ms at worst "
+                              f"(p99 per window: {', '.join(f'{v:.0f}' for v in query_p99)})")
             notes = [f"RSS {windows[0][1]:.0f} -> {settled[1]:.0f} (2 min) -> {windows[-1][1]:.0f} MiB ({growth * 100:+.1f} % after warm-up)",
                      f"webhook p99 per 30 s window: median {first_p99:.1f} ms, worst {worst:.1f} ms",
                      f"queries {sum(w[4] for w in windows) / len(windows):.0f}/s, p99 median {sorted(w[5] for w in windows)[len(windows) // 2]:.1f} ms"]

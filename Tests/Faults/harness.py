@@ -18,6 +18,10 @@ class Failure(Exception):
     """A guarantee that did not hold."""
 
 
+class Fatal(Failure):
+    """A failure that waiting longer cannot mend (the process under test exited)."""
+
+
 def as_postgres(args, **kwargs):
     return subprocess.run((["runuser", "-u", "postgres", "--"] if AS_ROOT else []) + args, **kwargs)
 
@@ -34,6 +38,8 @@ def wait_for(predicate, timeout, what, interval=0.1):
         try:
             if predicate():
                 return
+        except Fatal:
+            raise
         except Exception:
             pass
         time.sleep(interval)
@@ -114,19 +120,9 @@ class Service:
     def wait_ready(self, timeout=60):
         def ready():
             if self.process.poll() is not None:
-                raise Failure(f"serve exited with {self.process.returncode}: {self.log_tail()}")
+                raise Fatal(f"serve exited with {self.process.returncode}: {self.log_tail()}")
             return self.get("/readyz", timeout=2)[0] == 200
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if ready():
-                    return
-            except Failure:
-                raise
-            except Exception:
-                pass
-            time.sleep(0.1)
-        raise Failure(f"serve not ready within {timeout} s: {self.log_tail()}")
+        wait_for(ready, timeout, f"serve to be ready (log: {self.log_path})")
 
     def alive(self):
         return self.process.poll() is None

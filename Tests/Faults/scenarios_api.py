@@ -55,7 +55,6 @@ def injections(ctx):
         before = ctx.cluster.psql(database, "SELECT (SELECT count(*) FROM billing.events) || ' ' || (SELECT count(*) FROM billing.api_keys)")
         tally, wrong = {}, []
         routes = dict(FILTERS)
-        wallet = json.loads(get(service, "/v1/wallets?limit=1", token)[1])["data"]
         routes["/v1/wallets/00000000-0000-0000-0000-000000000000/transactions"] = ["limit"]
         for path, filters in routes.items():
             for name in filters + COMMON:
@@ -94,7 +93,7 @@ def injections(ctx):
         if wrong:
             raise Failure(f"{len(wrong)} wrong answers: " + " | ".join(wrong[:5]))
         total = sum(tally.values())
-        return dict(load=f"{total} hostile queries ({len(wallet)} wallet seen)", faults=f"{len(INJECTIONS)} injection strings in every filter, "
+        return dict(load=f"{total} hostile queries", faults=f"{len(INJECTIONS)} injection strings in every filter, "
                     f"id and common parameter; {len(cursor_cases)} tampered or misused cursors", acked="", found="", lost=0, duplicated=0,
                     notes="answers " + ", ".join(f"{k}: {v}" for k, v in sorted(tally.items())) + "; no 5xx, no rows matched, none slower than 2 s, "
                     "database unchanged; every tampered cursor 400")

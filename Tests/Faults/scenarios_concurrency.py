@@ -90,8 +90,7 @@ def lifecycle_random_order(ctx):
         copies = events * 3
         random.shuffle(copies)
         queue = list(copies)
-        load = Load(shuffled.port, ctx.rate, make=lambda i: queue[i] if i < len(queue) else None)
-        load.resend_share = 0
+        load = Load(shuffled.port, ctx.rate)  # not started: its attempt() sends, re-connects and tallies
         answers = []
         lock = threading.Lock()
 

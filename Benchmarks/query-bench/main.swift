@@ -2,7 +2,8 @@
 // refunds) behind the real HTTP stack (buildApplication with the query controller, as `serve`
 // wires it), driven by wrk at 16 connections, beside pgbench running the very SQL the API sends
 // (QueryStore.listQuery, values inlined) with 16 clients:
-//   - a filtered list page (provider + status), first page and a page 90% deep (via a signed cursor);
+//   - a filtered list page (provider + status), first page and a page 90% deep (via a signed cursor),
+//     and the unfiltered list's first page;
 //   - req/s, p50/p99 latency of each; deep/first latency ratio; API/pgbench rate ratio; peak RSS.
 // The API's pool holds 4 connections by default (2 per core here): 16 busy backends on 2 cores left
 // some runnable for 100-250 ms while the server's short-lived threads ran (perf sched), which is
@@ -103,6 +104,7 @@ let deepRow = try await pool.query(PostgresQuery(unsafeSQL: """
 let firstRequest = try ListRequest(filters, resource: "payments", filters: ListResource.payments.filters, cursors: signer)
 let cursor = signer.cursor(after: PageKey(time: deepRow.0, tiebreak: deepRow.1), binding: firstRequest.binding(resource: "payments"))
 let deepRequest = try ListRequest(filters + [("cursor", cursor)], resource: "payments", filters: ListResource.payments.filters, cursors: signer)
+let allRequest = try ListRequest([("limit", "20")], resource: "payments", filters: ListResource.payments.filters, cursors: signer)
 
 /// The SQL the API sends for `request`, with its bound values inlined, for pgbench.
 func inlinedSQL(_ request: ListRequest) -> String {
@@ -167,16 +169,20 @@ print("filtered list GET \(firstPath): \(matching) matching of \(paymentCount) p
 print("run                          |   req/s | p50 ms | p99 ms")
 let apiFirst = try wrk(firstPath)
 let apiDeep = try wrk(deepPath)
+let apiAll = try wrk("/v1/payments?limit=20")
 let sqlFirst = try pgbench(firstRequest, name: "first")
 let sqlDeep = try pgbench(deepRequest, name: "deep")
-for (label, figures) in [("API first page", apiFirst), ("API page 90% deep", apiDeep), ("pgbench same SQL, first page", sqlFirst),
-                         ("pgbench same SQL, 90% deep", sqlDeep)] {
+let sqlAll = try pgbench(allRequest, name: "all")
+for (label, figures) in [("API first page", apiFirst), ("API page 90% deep", apiDeep), ("API unfiltered first page", apiAll),
+                         ("pgbench same SQL, first page", sqlFirst), ("pgbench same SQL, 90% deep", sqlDeep),
+                         ("pgbench same SQL, unfiltered", sqlAll)] {
     print(label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " | %7.0f | %6.2f | %6.2f", figures.rate, figures.p50, figures.p99))
 }
 print("")
 print(String(format: "deep page vs first page (API p50): %.2fx   (target ≤ 1.2x)", apiDeep.p50 / apiFirst.p50))
 print(String(format: "API vs pgbench rate, first page:    %.2fx   (target ≥ 0.5x)", apiFirst.rate / sqlFirst.rate))
 print(String(format: "API vs pgbench rate, deep page:     %.2fx", apiDeep.rate / sqlDeep.rate))
+print(String(format: "API vs pgbench rate, unfiltered:    %.2fx", apiAll.rate / sqlAll.rate))
 print(String(format: "peak RSS of the benchmark process (API server in-process): %.0f MiB", peakRSSMiB()))
 server.cancel()
 await pool.close()

@@ -12,7 +12,9 @@ public struct Migration: Sendable, Equatable {
     /// SHA-256 of the file's bytes, hex; an applied migration whose file changes is refused.
     public let checksum: String
     /// False when the file starts with `-- billing-events: no-transaction` (for statements such as
-    /// `CREATE INDEX CONCURRENTLY` that cannot run inside a transaction).
+    /// `CREATE INDEX CONCURRENTLY` that cannot run inside a transaction). Such a file runs one
+    /// statement at a time (see ``statements``) and each must be safe to run again, since an
+    /// interruption leaves the file partly applied and the next run starts it over.
     public let transactional: Bool
 
     /// Parses a migration from its file name and contents.
@@ -34,6 +36,30 @@ public struct Migration: Sendable, Equatable {
         self.sql = sql
         self.checksum = SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined()
         self.transactional = !sql.hasPrefix("-- billing-events: no-transaction")
+    }
+
+    /// What runs as one request: the whole file when it is transactional, else each statement on
+    /// its own (PostgreSQL runs a multi-statement request as one implicit transaction, where
+    /// `CREATE INDEX CONCURRENTLY` is refused). A statement ends with `;` at the end of a line
+    /// outside a `$$` block.
+    public var statements: [String] {
+        guard !transactional else { return [sql] }
+        var statements: [String] = []
+        var current = ""
+        var inDollarBlock = false
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            let code = line.hasPrefix("--") ? "" : line
+            current += line + "\n"
+            if code.components(separatedBy: "$$").count % 2 == 0 { inDollarBlock.toggle() }
+            if !inDollarBlock, code.trimmingCharacters(in: .whitespaces).hasSuffix(";") {
+                statements.append(current)
+                current = ""
+            }
+        }
+        if !current.split(separator: "\n").allSatisfy({ $0.hasPrefix("--") || $0.allSatisfy(\.isWhitespace) }) {
+            statements.append(current)
+        }
+        return statements
     }
 
     /// The migrations shipped with this build, in order: from `BILLING_EVENTS_MIGRATIONS` when set,

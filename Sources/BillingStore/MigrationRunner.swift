@@ -39,7 +39,12 @@ public struct MigrationRunner: Sendable {
     @discardableResult
     public func migrate() async throws -> [Migration] {
         try await pool.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+            // Polled rather than waited for in `pg_advisory_lock`: a waiting statement holds a
+            // snapshot, and `CREATE INDEX CONCURRENTLY` in the holder's migration waits for every
+            // older snapshot in the database — the two would wait on each other.
+            while try await !connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))").first!.decode(Bool.self, at: 0) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             do {
                 let applied = try await apply(on: connection)
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
@@ -86,7 +91,7 @@ public struct MigrationRunner: Sendable {
             // The record is written in the migration's own transaction, after its SQL ran, so the
             // duration is known; for transactional files a crash never leaves one applied but unrecorded.
             let apply = { (connection: PostgresConnection) async throws -> Int in
-                try await connection.simpleQuery(unsafeSQL: migration.sql)
+                for statement in migration.statements { try await connection.simpleQuery(unsafeSQL: statement) }
                 let milliseconds = Int((clock.now - start) / .milliseconds(1))
                 try await connection.query("""
                     INSERT INTO billing_schema_migrations (version, name, checksum, duration_ms)

@@ -105,6 +105,58 @@ import Testing
         #expect(!noTransaction.transactional)
     }
 
+    @Test func aNoTransactionFileRunsStatementByStatement() throws {
+        let sql = """
+            -- billing-events: no-transaction
+            -- a comment; with a semicolon
+            DO $$
+            BEGIN
+                PERFORM 1;
+            END $$;
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS a
+                ON t (x);
+            DROP INDEX CONCURRENTLY IF EXISTS b;
+            -- trailing comment
+            """
+        let migration = try Migration(fileName: "0009_split.sql", contents: Data(sql.utf8))
+        #expect(migration.statements.count == 3)
+        #expect(migration.statements[0].contains("PERFORM 1;") && migration.statements[0].hasSuffix("END $$;\n"))
+        #expect(migration.statements[1].hasPrefix("CREATE INDEX") && migration.statements[1].hasSuffix("ON t (x);\n"))
+        #expect(migration.statements[2] == "DROP INDEX CONCURRENTLY IF EXISTS b;\n")
+        let whole = try Migration(fileName: "0009_whole.sql", contents: Data("SELECT 1;\nSELECT 2;\n".utf8))
+        #expect(whole.statements == ["SELECT 1;\nSELECT 2;\n"])
+    }
+
+    /// 0007 builds its indexes concurrently, outside a transaction, so an interruption can leave
+    /// one INVALID; the next run must replace it with the real index.
+    @Test func theListIndexMigrationRecoversFromAnInterruptedBuild() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            let pool = PostgresPool(configuration: configuration, logger: TestDatabase.logger)
+            let migrations = try Migration.bundled()
+            try await MigrationRunner(pool: pool, migrations: migrations.filter { $0.version < 7 }, logger: TestDatabase.logger).migrate()
+            try await pool.query("""
+                INSERT INTO billing.customers (id, provider, environment, provider_id, first_seen_at, updated_at, created_at)
+                SELECT gen_random_uuid(), 'mintcash', 'live', 'c' || g, now(), now(), now() FROM generate_series(1, 2) AS g
+                """)
+            // A concurrent build that fails (duplicate keys) leaves its index behind, INVALID.
+            await #expect(throws: PostgresError.self) {
+                try await pool.query("CREATE UNIQUE INDEX CONCURRENTLY customers_list ON billing.customers (provider)")
+            }
+            let runner = MigrationRunner(pool: pool, migrations: migrations, logger: TestDatabase.logger)
+            try await runner.migrate()
+            #expect(try await runner.status().isCurrent)
+            let indexes = try await pool.query("""
+                SELECT c.relname || ' ' || i.indisvalid || ' ' || pg_get_indexdef(i.indexrelid) FROM pg_index i
+                JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class r ON r.oid = i.indrelid
+                WHERE r.relname = 'customers' AND r.relnamespace = 'billing'::regnamespace ORDER BY 1
+                """).decodeColumn(String.self)
+            #expect(indexes.contains { $0.hasPrefix("customers_list true") && $0.hasSuffix("(provider, environment, created_at, id)") })
+            #expect(!indexes.contains { $0.contains(" false ") }, "\(indexes)")
+            #expect(!indexes.contains { $0.hasPrefix("customers_created ") || $0.hasPrefix("customers_provider ") })
+            await pool.close()
+        }
+    }
+
     @Test func theBundledMigrationsApplyToAnEmptyDatabase() async throws {
         try await TestDatabase.withFreshDatabase { configuration in
             let pool = PostgresPool(configuration: configuration, logger: TestDatabase.logger)

@@ -57,9 +57,9 @@ extension ListResource {
             + [("type", "t.transaction_type")] + columns("status", "provider_status")
             + money("amount", "credit_amount", "credit_balance_before", "credit_balance_after")
             + columns("currency", "reason", "reference_type", "reference_id", "description", "expiry_date", "metadata"),
-        conditions: ["type": "t.transaction_type = {}"], scope: "t.wallet_id = {}::uuid")
+        conditions: ["type": "t.transaction_type = {}"], scope: ("wallets", "wallet_id"))
 
-    /// The event time expression, exactly as indexed (`events_time` and friends).
+    /// The event time expression, exactly as indexed (`events_list` and friends).
     static let eventTime = "billing.event_time(t.occurred_at, t.received_at)"
 
     /// The JSON of an event without its payload.
@@ -78,16 +78,12 @@ extension ListResource {
         filters: [.provider, .environment, ListFilter("type", .text), .customerID, ListFilter("occurred_gte", .time), ListFilter("occurred_lt", .time)],
         from: "billing.events t", json: eventJSON,
         conditions: [
-            "provider": "t.provider = {}", "environment": "t.environment = {}", "type": "t.event_type = {}",
-            // A customer is (provider, environment, provider id); each part a scalar so the index applies.
-            "customer_id": """
-                t.provider = (SELECT c.provider FROM billing.customers c WHERE c.id = {}::uuid)
-                AND t.customer_provider_id = (SELECT c.provider_id FROM billing.customers c WHERE c.id = {}::uuid)
-                AND t.environment = (SELECT c.environment FROM billing.customers c WHERE c.id = {}::uuid)
-                """,
+            "type": "t.event_type = {}",
+            // A customer is (provider, environment, provider id); the pair condition picks its pair.
+            "customer_id": "t.customer_provider_id = (SELECT c.provider_id FROM billing.customers c WHERE c.id = {}::uuid)",
             "occurred_gte": "\(eventTime) >= {}::timestamptz", "occurred_lt": "\(eventTime) < {}::timestamptz",
         ],
-        timeKey: eventTime, tiebreakKey: "t.position", tiebreakType: "bigint", scopeCondition: nil)
+        timeKey: eventTime, tiebreakKey: "t.position", tiebreakType: "bigint", scopeCondition: nil, scopePairCondition: nil)
 
     /// The members a customer is shown with: its subscriptions and wallets (up to 100 each) and its
     /// latest payments, newest first. SQL over the customer id bound as `$1`.

@@ -2,6 +2,11 @@ import BillingCore
 
 /// One list of the query API: its table, the JSON of a row (built by PostgreSQL, so numbers stay
 /// exact text and the API only concatenates), its filters and its order key.
+///
+/// Every list is read per (provider, environment) pair, `k`, each through an index that starts
+/// with both (migration 0007), and the pairs' pages are merged: so no filter can make the planner
+/// walk a whole-table index in order and drop the rows of other providers, which costs a scan of
+/// most of the table when the wanted rows are older than the rest (a backfilled provider).
 public struct ListResource: Sendable {
     /// The list's name (`payments`), also bound into its cursors.
     public let name: String
@@ -11,7 +16,7 @@ public struct ListResource: Sendable {
     let from: String
     /// SQL producing the row's JSON object (`json`).
     let json: String
-    /// SQL condition per filter, with `{}` wherever its bound value goes.
+    /// SQL condition on the row `t` per filter, with `{}` wherever its bound value goes.
     let conditions: [String: String]
     /// The time part of the order key (an indexed expression).
     let timeKey: String
@@ -19,6 +24,20 @@ public struct ListResource: Sendable {
     let tiebreakKey: String, tiebreakType: String
     /// Extra condition of a nested list (`t.wallet_id = {}`), bound to the parent's id.
     let scopeCondition: String?
+    /// The parent's (provider, environment) pair, a condition on `k` bound to the parent's id.
+    let scopePairCondition: String?
+
+    /// Conditions on the pair `k` of the filters that choose pairs; `t.provider = k.provider AND
+    /// t.environment = k.environment` then holds for every row read.
+    static let pairConditions = [
+        "provider": "k.provider = {}", "environment": "k.environment = {}",
+        "customer_id": "(k.provider, k.environment) = (SELECT c.provider, c.environment FROM billing.customers c WHERE c.id = {}::uuid)",
+    ]
+
+    /// Every (provider, environment) pair, as a `FROM` item `k`.
+    static let pairs = "(VALUES " + Provider.allCases.flatMap { provider in
+        ProviderEnvironment.allCases.map { "('\(provider.rawValue)', '\($0.rawValue)')" }
+    }.joined(separator: ", ") + ") AS k(provider, environment)"
 
     /// A `json_build_object` of `fields` (name, SQL expression) — at most 50 fields.
     static func object(_ fields: [(String, String)]) -> String {
@@ -41,18 +60,19 @@ public struct ListResource: Sendable {
              ("provider_id", "\(t).provider_id")] + fields + [("created_at", "\(t).created_at"), ("updated_at", "\(t).updated_at")])
     }
 
-    /// A read-model list ordered by (`created_at`, `id`) with the common filters and `filters`.
+    /// A read-model list ordered by (`created_at`, `id`) with the common filters and `filters`;
+    /// `scope` is the parent's table and the row's column naming it.
     static func readModelList(
         _ name: String, object: String, filters: [ListFilter], json fields: [(String, String)], conditions: [String: String] = [:],
-        scope: String? = nil
+        scope: (table: String, column: String)? = nil
     ) -> ListResource {
-        let common = [
-            "provider": "t.provider = {}", "environment": "t.environment = {}", "provider_id": "t.provider_id = {}",
-            "customer_id": "t.customer_id = {}::uuid",
-        ]
+        let common = ["provider_id": "t.provider_id = {}", "customer_id": "t.customer_id = {}::uuid"]
         return ListResource(
             name: name, filters: [.provider, .environment, .providerID] + filters, from: "billing.\(name) t",
             json: readModelJSON(object, fields), conditions: common.merging(conditions) { $1 }, timeKey: "t.created_at",
-            tiebreakKey: "t.id", tiebreakType: "uuid", scopeCondition: scope)
+            tiebreakKey: "t.id", tiebreakType: "uuid", scopeCondition: scope.map { "t.\($0.column) = {}::uuid" },
+            scopePairCondition: scope.map {
+                "(k.provider, k.environment) = (SELECT p.provider, p.environment FROM billing.\($0.table) p WHERE p.id = {}::uuid)"
+            })
     }
 }

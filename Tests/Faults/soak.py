@@ -1,6 +1,6 @@
 """Soak: deliveries at the target rate and the query API under read load for many minutes; prints RSS,
 p99 latencies and errors per window. Memory must stay flat, p99 stable, no error, nothing lost."""
-import http.client, random, re, threading, time
+import http.client, multiprocessing, queue, random, re, threading, time
 
 from harness import Failure, Service
 from load import Load
@@ -15,20 +15,32 @@ def rss_mib(pid):
 
 
 class Readers:
-    """Threads listing payments, customers and events (following cursors) as internal services do."""
+    """A process of its own (so the delivery generator keeps the interpreter to itself) whose threads
+    list payments, customers and events (following cursors) as internal services do; each answer's
+    (time, ms) or error comes back through a queue."""
+
+    PATHS = ["/v1/payments?limit=20", "/v1/customers?limit=50", "/v1/events?limit=20&provider=mintcash"]
 
     def __init__(self, port, token, threads=4):
-        self.port, self.token, self.running = port, token, True
-        self.lock, self.samples, self.errors = threading.Lock(), [], []
-        self.threads = [threading.Thread(target=self.read, daemon=True) for _ in range(threads)]
-        for t in self.threads:
+        self.port, self.token, self.threads = port, token, threads
+        self.samples, self.errors = [], []
+        context = multiprocessing.get_context("fork")
+        self.queue, self.stopping = context.Queue(), context.Event()
+        self.process = context.Process(target=self.run, daemon=True)
+        self.process.start()
+
+    def run(self):
+        workers = [threading.Thread(target=self.read) for _ in range(self.threads)]
+        for t in workers:
             t.start()
+        for t in workers:
+            t.join()
 
     def read(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         cursor = None
-        while self.running:
-            path = random.choice(["/v1/payments?limit=20", "/v1/customers?limit=50", "/v1/events?limit=20&provider=mintcash"])
+        while not self.stopping.is_set():
+            path = random.choice(self.PATHS)
             if cursor and random.random() < 0.5:
                 path = f"/v1/payments?limit=20&cursor={cursor}"
             began = time.monotonic()
@@ -39,22 +51,29 @@ class Readers:
             except (OSError, http.client.HTTPException) as error:
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
-                with self.lock:
-                    self.errors.append(str(error))
+                self.queue.put(("error", str(error)))
                 continue
-            ms = (time.monotonic() - began) * 1000
-            with self.lock:
-                if response.status != 200:
-                    self.errors.append(f"{path} -> {response.status}")
-                self.samples.append((time.monotonic(), ms))
+            self.queue.put(("sample", (time.monotonic(), (time.monotonic() - began) * 1000)))
+            if response.status != 200:
+                self.queue.put(("error", f"{path} -> {response.status}"))
             match = re.search(rb'"next_cursor":"([^"]+)"', body) if path.startswith("/v1/payments") else None
             cursor = match.group(1).decode() if match else None
             time.sleep(0.01)
 
+    def collect(self):
+        """Takes in what the readers reported so far."""
+        while True:
+            try:
+                kind, value = self.queue.get_nowait()
+            except queue.Empty:
+                return self
+            (self.samples if kind == "sample" else self.errors).append(value)
+
     def stop(self):
-        self.running = False
-        for t in self.threads:
-            t.join()
+        self.stopping.set()
+        self.process.join(30)
+        self.process.kill()
+        self.collect()
 
 
 def p99(values):
@@ -68,8 +87,8 @@ def soak(minutes):
         service = Service(ctx.binary, ctx.cluster, database, ctx.root)
         service.wait_ready()
         token, _ = create_key(ctx, database, "soak")
+        readers = Readers(service.port, token)  # forked before the generator's threads exist
         load = Load(service.port, ctx.rate).start()
-        readers = Readers(service.port, token)
         windows = []
         try:
             began = time.monotonic()
@@ -79,7 +98,7 @@ def soak(minutes):
                 time.sleep(WINDOW)
                 end = time.monotonic()
                 hooks = [ms for at, ms in load.latencies if start <= at < end]
-                queries = [ms for at, ms in readers.samples if start <= at < end]
+                queries = [ms for at, ms in readers.collect().samples if start <= at < end]
                 errors = len(load.unexpected) + len(readers.errors) + sum(v for k, v in load.statuses.items() if k != 200)
                 windows.append((end - began, rss_mib(service.process.pid), len(hooks) / WINDOW, p99(hooks), len(queries) / WINDOW, p99(queries), errors))
                 print("soak: {:6.1f} {:8.1f} {:10.0f} {:14.1f} {:9.0f} {:12.1f} {:6d}".format(windows[-1][0] / 60, *windows[-1][1:]), flush=True)
@@ -107,7 +126,7 @@ def soak(minutes):
             row["load"] += " + 4 API readers"
             return row
         finally:
-            readers.running = False
+            readers.stop()
             load.running = False
             service.stop()
     return run

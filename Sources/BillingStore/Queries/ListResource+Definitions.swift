@@ -57,7 +57,7 @@ extension ListResource {
             + [("type", "t.transaction_type")] + columns("status", "provider_status")
             + money("amount", "credit_amount", "credit_balance_before", "credit_balance_after")
             + columns("currency", "reason", "reference_type", "reference_id", "description", "expiry_date", "metadata"),
-        conditions: ["type": "t.transaction_type = {}"], scope: ("wallets", "wallet_id"))
+        conditions: ["type": "t.transaction_type = {}"], scope: Scope(table: "wallets", column: "wallet_id"))
 
     /// The event time expression, exactly as indexed (`events_list` and friends).
     static let eventTime = "billing.event_time(t.occurred_at, t.received_at)"
@@ -79,11 +79,11 @@ extension ListResource {
         from: "billing.events t", json: eventJSON,
         conditions: [
             "type": "t.event_type = {}",
-            // A customer is (provider, environment, provider id); the pair condition picks its pair.
+            // A customer is (provider, environment, provider id); the list reads the customer's pair.
             "customer_id": "t.customer_provider_id = (SELECT c.provider_id FROM billing.customers c WHERE c.id = {}::uuid)",
             "occurred_gte": "\(eventTime) >= {}::timestamptz", "occurred_lt": "\(eventTime) < {}::timestamptz",
         ],
-        timeKey: eventTime, tiebreakKey: "t.position", tiebreakType: "bigint", scopeCondition: nil, scopePairCondition: nil)
+        timeKey: eventTime, tiebreakKey: "t.position", tiebreakType: "bigint", scope: nil)
 
     /// The members a customer is shown with: its subscriptions and wallets (up to 100 each) and its
     /// latest payments, newest first. SQL over the customer id bound as `$1`.

@@ -3,11 +3,16 @@ import BillingCore
 /// One list of the query API: its table, the JSON of a row (built by PostgreSQL, so numbers stay
 /// exact text and the API only concatenates), its filters and its order key.
 ///
-/// Every list is read per (provider, environment) pair, `k`, each through an index that starts
-/// with both (migration 0007), and the pairs' pages are merged: so no filter can make the planner
-/// walk a whole-table index in order and drop the rows of other providers, which costs a scan of
-/// most of the table when the wanted rows are older than the rest (a backfilled provider).
+/// A list is read per (provider, environment) pair, each through an index that starts with both
+/// (migration 0007), and the pairs' pages are merged: so no filter can make the planner walk a
+/// whole-table index in order and drop the rows of other providers, which costs a scan of most of
+/// the table when the wanted rows are older than the rest (a backfilled provider).
 public struct ListResource: Sendable {
+    /// The parent of a nested list: its table and the row's column naming it.
+    struct Scope: Sendable {
+        let table: String, column: String
+    }
+
     /// The list's name (`payments`), also bound into its cursors.
     public let name: String
     /// The filters it accepts.
@@ -16,28 +21,22 @@ public struct ListResource: Sendable {
     let from: String
     /// SQL producing the row's JSON object (`json`).
     let json: String
-    /// SQL condition on the row `t` per filter, with `{}` wherever its bound value goes.
+    /// SQL condition on the row `t` per filter, with `{}` wherever its bound value goes. The
+    /// `provider` and `environment` filters choose pairs instead, and `customer_id` also names one.
     let conditions: [String: String]
     /// The time part of the order key (an indexed expression).
     let timeKey: String
     /// The unique part of the order key and its SQL type.
     let tiebreakKey: String, tiebreakType: String
-    /// Extra condition of a nested list (`t.wallet_id = {}`), bound to the parent's id.
-    let scopeCondition: String?
-    /// The parent's (provider, environment) pair, a condition on `k` bound to the parent's id.
-    let scopePairCondition: String?
+    /// The parent of a nested list (a wallet's transactions), whose pair is the list's only one.
+    let scope: Scope?
 
-    /// Conditions on the pair `k` of the filters that choose pairs; `t.provider = k.provider AND
-    /// t.environment = k.environment` then holds for every row read.
-    static let pairConditions = [
-        "provider": "k.provider = {}", "environment": "k.environment = {}",
-        "customer_id": "(k.provider, k.environment) = (SELECT c.provider, c.environment FROM billing.customers c WHERE c.id = {}::uuid)",
-    ]
-
-    /// Every (provider, environment) pair, as a `FROM` item `k`.
-    static let pairs = "(VALUES " + Provider.allCases.flatMap { provider in
-        ProviderEnvironment.allCases.map { "('\(provider.rawValue)', '\($0.rawValue)')" }
-    }.joined(separator: ", ") + ") AS k(provider, environment)"
+    /// The (provider, environment) pair of the row of `table` whose id is `placeholder`, as two
+    /// scalar subqueries (so the index's leading columns get plain values).
+    static func pair(of table: String, id placeholder: String) -> (provider: String, environment: String) {
+        ("(SELECT p.provider FROM billing.\(table) p WHERE p.id = \(placeholder)::uuid)",
+         "(SELECT p.environment FROM billing.\(table) p WHERE p.id = \(placeholder)::uuid)")
+    }
 
     /// A `json_build_object` of `fields` (name, SQL expression) — at most 50 fields.
     static func object(_ fields: [(String, String)]) -> String {
@@ -60,19 +59,15 @@ public struct ListResource: Sendable {
              ("provider_id", "\(t).provider_id")] + fields + [("created_at", "\(t).created_at"), ("updated_at", "\(t).updated_at")])
     }
 
-    /// A read-model list ordered by (`created_at`, `id`) with the common filters and `filters`;
-    /// `scope` is the parent's table and the row's column naming it.
+    /// A read-model list ordered by (`created_at`, `id`) with the common filters and `filters`.
     static func readModelList(
         _ name: String, object: String, filters: [ListFilter], json fields: [(String, String)], conditions: [String: String] = [:],
-        scope: (table: String, column: String)? = nil
+        scope: Scope? = nil
     ) -> ListResource {
         let common = ["provider_id": "t.provider_id = {}", "customer_id": "t.customer_id = {}::uuid"]
         return ListResource(
             name: name, filters: [.provider, .environment, .providerID] + filters, from: "billing.\(name) t",
             json: readModelJSON(object, fields), conditions: common.merging(conditions) { $1 }, timeKey: "t.created_at",
-            tiebreakKey: "t.id", tiebreakType: "uuid", scopeCondition: scope.map { "t.\($0.column) = {}::uuid" },
-            scopePairCondition: scope.map {
-                "(k.provider, k.environment) = (SELECT p.provider, p.environment FROM billing.\($0.table) p WHERE p.id = {}::uuid)"
-            })
+            tiebreakKey: "t.id", tiebreakType: "uuid", scope: scope)
     }
 }

@@ -59,64 +59,6 @@ public struct QueryStore: Sendable {
         return page
     }
 
-    /// The page statement of ``list(_:_:scope:)``, which wraps it in the key check (the benchmark
-    /// runs this text through pgbench, so the API does the key lookup on top of what pgbench does).
-    public static func listQuery(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil) -> PostgresQuery {
-        var binds: [PostgresBind] = []
-        func bind(_ text: String) -> String {
-            binds.append(text.postgresBind)
-            return "$\(binds.count)"
-        }
-        var conditions = ["t.provider = k.provider", "t.environment = k.environment"]
-        var pairConditions: [String] = []
-        if let scope {
-            let placeholder = bind(scope.postgresText)
-            if let condition = resource.scopeCondition { conditions.append(fill(condition, with: placeholder)) }
-            if let condition = resource.scopePairCondition { pairConditions.append(fill(condition, with: placeholder)) }
-        }
-        for (name, value) in request.filters.sorted(by: { $0.key < $1.key }) {
-            let condition = resource.conditions[name], pairCondition = ListResource.pairConditions[name]
-            guard condition != nil || pairCondition != nil else { continue }
-            let text: String = switch value {
-            case let .text(text): text
-            case let .id(id): id.postgresText
-            case let .time(micros): PostgresTimestamp.format(microseconds: micros)
-            }
-            let placeholder = bind(text)
-            if let condition { conditions.append("(" + fill(condition, with: placeholder) + ")") }
-            if let pairCondition { pairConditions.append(fill(pairCondition, with: placeholder)) }
-        }
-        let direction = request.ascending ? "ASC" : "DESC"
-        if let after = request.after {
-            let time = bind(PostgresTimestamp.format(microseconds: after.time))
-            let tiebreak = bind(after.tiebreak)
-            conditions.append("(\(resource.timeKey), \(resource.tiebreakKey)) \(request.ascending ? ">" : "<") (\(time)::timestamptz, \(tiebreak)::\(resource.tiebreakType))")
-        }
-        // Each pair's page comes from its own index in order; the pages are merged on the key, and
-        // only the rows of the final page are read again (by primary key) to build their JSON. The
-        // page is the inner side of a nested loop over one row, so its order is kept.
-        let limit = request.limit + 1
-        let sql = """
-            SELECT \(positionSQL), page.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                SELECT \(resource.json)::text AS json, (extract(epoch FROM keys.time_key) * 1000000)::bigint AS key_time,
-                       keys.tiebreak_key::text AS key_tiebreak
-                FROM (
-                    SELECT pair.time_key, pair.tiebreak_key FROM \(ListResource.pairs) CROSS JOIN LATERAL (
-                        SELECT \(resource.timeKey) AS time_key, \(resource.tiebreakKey) AS tiebreak_key FROM \(resource.from)
-                        WHERE \(conditions.joined(separator: " AND "))
-                        ORDER BY \(resource.timeKey) \(direction), \(resource.tiebreakKey) \(direction)
-                        LIMIT \(limit)
-                    ) AS pair
-                    WHERE \(pairConditions.isEmpty ? "true" : pairConditions.joined(separator: " AND "))
-                    ORDER BY pair.time_key \(direction), pair.tiebreak_key \(direction)
-                    LIMIT \(limit)
-                ) AS keys JOIN \(resource.from) ON \(resource.tiebreakKey) = keys.tiebreak_key
-                ORDER BY keys.time_key \(direction), keys.tiebreak_key \(direction)
-            ) AS page ON true
-            """
-        return PostgresQuery(unsafeSQL: sql, binds: binds)
-    }
-
     /// `template` with every `{}` replaced by `placeholder` (byte by byte: Foundation's
     /// `replacingOccurrences` cost more than the rest of the statement's assembly).
     static func fill(_ template: String, with placeholder: String) -> String {

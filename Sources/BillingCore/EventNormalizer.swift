@@ -10,11 +10,14 @@ public enum EventNormalizer {
             throw QuarantineReason(.notJSON, "the body is not JSON: \(error.description)")
         }
         guard case .object = root else { throw QuarantineReason(.notObject, "the body is JSON but not an object") }
+        let event: NormalizedEvent
         switch delivery.provider {
-        case .flexprice: return try FlexpriceNormalizer.normalize(root, delivery: delivery)
-        case .mintcash: return try MintCashNormalizer.normalize(root, delivery: delivery)
-        case .mintfax: return try MintfaxNormalizer.normalize(root, delivery: delivery)
+        case .flexprice: event = try FlexpriceNormalizer.normalize(root, delivery: delivery)
+        case .mintcash: event = try MintCashNormalizer.normalize(root, delivery: delivery)
+        case .mintfax: event = try MintfaxNormalizer.normalize(root, delivery: delivery)
         }
+        try AmountBounds.checkSign(event)
+        return event
     }
 
     /// Every event type the normalizers understand, per provider (for docs and tests).

@@ -4,11 +4,13 @@ import Foundation
 /// generations (full API objects up to v2.1.23, hand-picked minimal objects since v2.1.24).
 ///
 /// - Dedupe key: the `svix-id` (or `webhook-id`) delivery id; an export line without one falls
-///   back to the body's SHA-256. The log also refuses an identical body of the same type twice,
-///   because Flexprice can re-send one event under a new `svix-id`.
+///   back to the body's SHA-256. The log also takes an identical body of the same type whose
+///   message time is under 24 hours from an earlier one's as the same event (Flexprice can re-send
+///   one event under a new `svix-id`); further apart it is a genuine repeat of a state.
 /// - "As of": the entity's `updated_at` (full objects) when present, else the creation time inside
 ///   the Svix message id, else the signed delivery timestamp, else the receipt time. Occurred-at is
-///   the message creation time (same fallbacks), since the body carries no event time.
+///   the message creation time (else the delivery timestamp, the entity's `updated_at`, the
+///   receipt time), since the body carries no event time.
 /// - Amounts are decimal strings in major units; currencies arrive lower-case.
 enum FlexpriceNormalizer {
     /// What a type is about, where its object sits, and whether the entity id is required.
@@ -36,8 +38,11 @@ enum FlexpriceNormalizer {
         if let field = amountField(route.kind) { amount = try PayloadField.amount(entity[field], field) }
         let currency = try PayloadField.currency(entity["currency"], "currency")
         let messageTime = delivery.deliveryID.flatMap(SvixMessageID.creationTime)
-        let sent = messageTime ?? delivery.deliveryTimestamp ?? delivery.receivedAt
         let updatedAt = try PayloadField.timestamp(entity["updated_at"], "updated_at")
+        // The provider's clock for the message: also what the redelivery window of identical bodies
+        // is measured on, so an export line without a delivery time falls back to the entity's
+        // own time before our receipt time.
+        let sent = messageTime ?? delivery.deliveryTimestamp ?? updatedAt ?? delivery.receivedAt
         return NormalizedEvent(
             provider: .flexprice, environment: delivery.environment, eventType: eventType, entityKind: route.kind,
             entityID: entityID, customerID: customerID, occurredAt: sent, asOf: updatedAt ?? sent,

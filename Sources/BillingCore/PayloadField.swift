@@ -57,6 +57,7 @@ enum PayloadField {
         guard let amount = DecimalAmount(text), amount.digits.count <= 1000 else {
             throw QuarantineReason(.invalidField, "\(field) is not a decimal amount")
         }
+        try AmountBounds.check(amount, field)
         return amount
     }
 

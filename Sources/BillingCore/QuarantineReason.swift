@@ -30,6 +30,10 @@ public struct QuarantineReason: Error, Sendable, Equatable, CustomStringConverti
         /// no delivery id or timestamp, no `updated_at`/`created_at` in a snapshot row), so it
         /// could not be ordered against webhooks.
         public static let missingTime = Code(rawValue: "missing_time")
+        /// An amount has more digits before or after the point than ``AmountBounds`` accepts.
+        public static let amountOutOfRange = Code(rawValue: "amount_out_of_range")
+        /// A payment, refund, wallet transaction or credit note amount is negative (see ``AmountBounds``).
+        public static let negativeAmount = Code(rawValue: "negative_amount")
         public var description: String { rawValue }
     }
 

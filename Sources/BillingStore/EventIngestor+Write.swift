@@ -65,8 +65,8 @@ extension EventIngestor {
     static func store(_ submission: IntakeResult, on connection: isolated PostgresConnection) throws -> IngestOutcome {
         switch submission {
         case let .event(event, delivery):
-            if let id = try EventLog.insert(event, delivery, on: connection) { return .stored(eventID: id) }
-            if let id = try EventLog.existing(event, delivery, on: connection) { return .duplicate(eventID: id) }
+            if let row = try EventLog.insert(event, delivery, on: connection) { return .stored(eventID: row.id, position: row.position) }
+            if let row = try EventLog.existing(event, delivery, on: connection) { return .duplicate(eventID: row.id, position: row.position) }
             throw IngestError(code: .rejected, message: "the insert conflicted but no stored event matches it")
         case let .quarantine(reason, delivery):
             return .quarantined(quarantineID: try EventLog.quarantine(reason, delivery, on: connection))
@@ -78,7 +78,7 @@ extension EventIngestor {
         var record = record
         record.outcome = outcome.deliveryOutcome
         switch outcome {
-        case let .stored(id), let .duplicate(id): record.eventID = id
+        case let .stored(id, _), let .duplicate(id, _): record.eventID = id
         case let .quarantined(id): record.quarantineID = id
         }
         return record

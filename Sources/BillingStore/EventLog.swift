@@ -5,8 +5,11 @@ import Postgres
 /// The SQL of the event log, the quarantine and the delivery log. Each function runs on a
 /// connection the caller holds (usually inside a transaction), synchronously on its thread.
 enum EventLog {
-    /// Appends an event; nil when the log already holds it (a unique key matched).
-    static func insert(_ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection) throws -> UUID? {
+    /// Appends an event; nil when the log already holds it (a unique key or, for Flexprice, the
+    /// redelivery window of an identical body matched: `events_flexprice_redelivery`).
+    static func insert(
+        _ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection
+    ) throws -> (id: UUID, position: Int64)? {
         let result = try connection.execute(
             """
             INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id,
@@ -19,25 +22,28 @@ enum EventLog {
                 \(delivery.secretFingerprint), \(delivery.channel.rawValue), \(delivery.source), \(delivery.deliveryID),
                 \(delivery.deliveryTimestamp), \(delivery.receivedAt))
             ON CONFLICT DO NOTHING
-            RETURNING id
+            RETURNING id, position
             """)
-        return try result.first?.decode(UUID.self, at: 0)
+        return try result.first?.decode((UUID, Int64).self)
     }
 
-    /// The id of the stored event an insert collided with: same dedupe key, or (Flexprice) the
-    /// same body for the same type.
-    static func existing(_ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection) throws -> UUID? {
-        var query: PostgresQuery = "SELECT id FROM billing.events WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)"
+    /// The stored event an insert collided with: same dedupe key, or (Flexprice) the same body of
+    /// the same type whose message time lies within the redelivery window of this one's.
+    static func existing(
+        _ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection
+    ) throws -> (id: UUID, position: Int64)? {
+        var query: PostgresQuery = "SELECT id, position FROM billing.events WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)"
         if event.provider == .flexprice {
             query.append(
                 """
-                 UNION ALL SELECT id FROM billing.events
+                 UNION ALL SELECT id, position FROM billing.events
                 WHERE provider = 'flexprice' AND event_type = \(event.eventType) AND body_sha256 = \(Data(delivery.bodySHA256))
+                  AND billing.flexprice_redelivery_window(occurred_at) && billing.flexprice_redelivery_window(\(event.occurredAt))
                 """)
         }
         query.append(" LIMIT 1")
         let result = try connection.execute(query)
-        return try result.first?.decode(UUID.self, at: 0)
+        return try result.first?.decode((UUID, Int64).self)
     }
 
     /// Keeps a delivery in quarantine; a repeat of the same delivery counts an attempt instead.

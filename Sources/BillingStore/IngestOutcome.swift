@@ -3,10 +3,11 @@ import Foundation
 
 /// What the store did with a verified delivery.
 public enum IngestOutcome: Sendable, Equatable {
-    /// Appended to the log now.
-    case stored(eventID: UUID)
-    /// The log already holds this event (same dedupe key, or for Flexprice the same body and type).
-    case duplicate(eventID: UUID)
+    /// Appended to the log now, at `position`.
+    case stored(eventID: UUID, position: Int64)
+    /// The log already holds this event at `position` (same dedupe key, or for Flexprice the same
+    /// body and type within the redelivery window).
+    case duplicate(eventID: UUID, position: Int64)
     /// Kept in quarantine (a repeat of the same delivery counts another attempt on the same row).
     case quarantined(quarantineID: Int64)
 

@@ -110,8 +110,8 @@ public struct QuarantineStore: Sendable {
             let eventID: UUID
             let result: QuarantineRetryResult
             switch outcome {
-            case let .stored(stored): (eventID, result) = (stored, .stored(quarantineID: id, eventID: stored))
-            case let .duplicate(existing): (eventID, result) = (existing, .duplicate(quarantineID: id, eventID: existing))
+            case let .stored(stored, _): (eventID, result) = (stored, .stored(quarantineID: id, eventID: stored))
+            case let .duplicate(existing, _): (eventID, result) = (existing, .duplicate(quarantineID: id, eventID: existing))
             case .quarantined: return nil
             }
             try connection.execute(

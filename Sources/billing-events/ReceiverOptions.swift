@@ -28,6 +28,9 @@ struct ReceiverOptions: ParsableArguments {
         }
     }
 
-    /// Signing secrets from `<PROVIDER>[_<ENVIRONMENT>]_WEBHOOK_SECRETS`.
-    var secrets: WebhookSecrets { WebhookSecrets(environment: ProcessInfo.processInfo.environment) }
+    /// Signing secrets from `<PROVIDER>[_<ENVIRONMENT>]_WEBHOOK_SECRETS`; throws
+    /// ``WebhookSecretError`` (naming the variable) for a secret that cannot be derived.
+    var secrets: WebhookSecrets {
+        get throws { try WebhookSecrets(environment: ProcessInfo.processInfo.environment) }
+    }
 }

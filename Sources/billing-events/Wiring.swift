@@ -35,7 +35,7 @@ func makeMetrics() -> (PrometheusCollectorRegistry, ServiceMetrics) {
 /// projector and the pools until SIGTERM or SIGINT.
 func runServe(_ settings: ServeSettings, database: DatabaseOptions, receiver: ReceiverOptions, projector: ProjectorOptions) async throws {
     let logger = makeLogger()
-    let secrets = receiver.secrets
+    let secrets = try receiver.secrets
     let maximumBodyBytes = try receiver.maximumBodyBytes
     let ingestorOptions = try receiver.ingestorOptions
     var projectorOptions = try projector.options

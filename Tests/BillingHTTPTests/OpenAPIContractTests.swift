@@ -37,7 +37,7 @@ import Testing
     @Test func everyRouteIsDocumentedAndEveryDocumentedRouteExists() throws {
         let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: "host=/nonexistent"), logger: Logger(label: "test"))
         let webhooks = WebhookController<AppRequestContext>(
-            intake: WebhookIntake(secrets: WebhookSecrets(environment: [:])), ingestor: EventIngestor(pool: pool, logger: Logger(label: "test")))
+            intake: WebhookIntake(secrets: try WebhookSecrets(environment: [:])), ingestor: EventIngestor(pool: pool, logger: Logger(label: "test")))
         let queries = QueryController<AppRequestContext>(
             store: QueryStore(pool: pool), keys: APIKeyStore(pool: pool), cursors: CursorSigning(key: Array(repeating: 1, count: 32)))
         let router = buildRouter(

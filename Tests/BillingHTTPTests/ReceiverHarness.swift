@@ -58,7 +58,7 @@ struct ReceiverHarness: Sendable {
             configuration: HTTPConfiguration(host: "127.0.0.1", port: 0),
             readiness: { DatabaseHealth.Report(reachable: true, migrated: true) },
             webhooks: WebhookController(
-                intake: WebhookIntake(secrets: WebhookSecrets(environment: environment)), ingestor: ingestor,
+                intake: WebhookIntake(secrets: try WebhookSecrets(environment: environment)), ingestor: ingestor,
                 maximumBodyBytes: maximumBodyBytes),
             queries: QueryController(
                 store: queries, keys: keys, cursors: CursorSigning { try await queries.cursorSigningKey() }, positionTimeout: positionTimeout),

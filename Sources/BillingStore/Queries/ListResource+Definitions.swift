@@ -47,7 +47,8 @@ extension ListResource {
     public static let wallets = readModelList(
         "wallets", object: "wallet", filters: [.customerID],
         json: columns("customer_id", "customer_provider_id", "owner_environment_id", "name", "status", "provider_status", "wallet_type",
-            "currency") + money("balance", "credit_balance", "held", "conversion_rate")
+            "currency") + money("balance") + exact("credit_balance")
+            + money("held") + exact("conversion_rate")
             + columns("credit_balance_alert_state", "ongoing_balance_alert_state", "metadata"))
 
     /// `GET /v1/wallets/{id}/transactions`.
@@ -55,7 +56,7 @@ extension ListResource {
         "wallet_transactions", object: "wallet_transaction", filters: [ListFilter("type", .text)],
         json: columns("wallet_id", "wallet_provider_id", "customer_id", "customer_provider_id")
             + [("type", "t.transaction_type")] + columns("status", "provider_status")
-            + money("amount", "credit_amount", "credit_balance_before", "credit_balance_after")
+            + money("amount") + exact("credit_amount", "credit_balance_before", "credit_balance_after")
             + columns("currency", "reason", "reference_type", "reference_id", "description", "expiry_date", "metadata"),
         conditions: ["type": "t.transaction_type = {}"], scope: Scope(table: "wallets", column: "wallet_id"))
 
@@ -68,7 +69,7 @@ extension ListResource {
         ("type", "t.event_type"), ("entity_kind", "t.entity_kind"), ("entity_provider_id", "t.entity_provider_id"),
         ("customer_id", "billing.read_model_id('customers', t.provider, t.environment, t.customer_provider_id)"),
         ("customer_provider_id", "t.customer_provider_id"), ("occurred_at", "t.occurred_at"), ("received_at", "t.received_at"),
-        ("as_of", "t.as_of"), ("amount", "t.amount::text"), ("currency", "t.currency"), ("channel", "t.channel"),
+        ("as_of", "t.as_of"), ("amount", "billing.money(t.amount, t.currency)::text"), ("currency", "t.currency"), ("channel", "t.channel"),
         ("provider_event_id", "t.provider_event_id"), ("delivery_id", "t.delivery_id"), ("payload_sha256", "encode(t.body_sha256, 'hex')"),
     ])
 

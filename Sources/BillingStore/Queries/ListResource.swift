@@ -47,8 +47,14 @@ public struct ListResource: Sendable {
     /// Columns of the same name.
     static func columns(_ names: String..., alias: String = "t") -> [(String, String)] { names.map { ($0, "\(alias).\($0)") } }
 
-    /// Money columns as exact decimal text.
-    static func money(_ names: String..., alias: String = "t") -> [(String, String)] { names.map { ($0, "\(alias).\($0)::text") } }
+    /// Currency amounts as decimal text in the one money format (`billing.money`: at least the
+    /// currency's minor-unit digits, never rounded), with the row's `currency`.
+    static func money(_ names: String..., alias: String = "t") -> [(String, String)] {
+        names.map { ($0, "billing.money(\(alias).\($0), \(alias).currency)::text") }
+    }
+
+    /// Exact decimals that are not currency amounts (credits, conversion rates) as given.
+    static func exact(_ names: String..., alias: String = "t") -> [(String, String)] { names.map { ($0, "\(alias).\($0)::text") } }
 
     /// The JSON of a read-model row: `id, object, provider, environment, provider_id`, then
     /// `fields`, then `created_at, updated_at`.

@@ -113,15 +113,20 @@ public struct QueryStore: Sendable {
         }
     }
 
-    /// Whether every event committed at a position up to `position` has been applied by every
-    /// projection (positions are handed out before commit, so "reached" is checked per event).
+    /// Read-your-writes on the database that answers: the event at `position` is here (a replica
+    /// has replayed it) and every projection here has applied it and every other event at or
+    /// below it (positions are handed out before commit, so "applied" is checked per event). A
+    /// position this database has no event at (beyond the log, a replica behind, a gap) is not
+    /// reached; 0 or below always is.
     static func hasReachedQuery(_ position: Int64) -> PostgresQuery {
         """
         WITH slowest AS (SELECT transaction_id, position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)
-        SELECT NOT EXISTS (
-            SELECT 1 FROM billing.events e
-            WHERE (e.transaction_id, e.position) > ((SELECT transaction_id FROM slowest), (SELECT position FROM slowest))
-              AND e.position <= \(position))
+        SELECT \(position) <= 0 OR (
+            EXISTS (SELECT 1 FROM billing.events WHERE position = \(position))
+            AND NOT EXISTS (
+                SELECT 1 FROM billing.events e
+                WHERE (e.transaction_id, e.position) > ((SELECT transaction_id FROM slowest), (SELECT position FROM slowest))
+                  AND e.position <= \(position)))
         """
     }
 

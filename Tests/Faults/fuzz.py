@@ -107,9 +107,10 @@ def header_mutations(delivery, rng):
     many_wrong = " ".join(junk_b64() if delivery.provider != "mintcash" else os.urandom(32).hex() for _ in range(1000))
     yield "1000 wrong signatures", dict(good, **{sig_name: many_wrong}), {401}
     if delivery.provider != "mintcash":
-        # The receiver checks at most 16 candidates (bounded work per request): more is refused outright.
+        # No cap on candidates, like the svix/standardwebhooks libraries: the 80 KiB header limit bounds
+        # the work (each token decoded once, one HMAC per secret), so a valid one among many verifies.
         yield "16 signatures, last valid", dict(good, **{sig_name: " ".join(junk_b64() for _ in range(15)) + " " + good[sig_name]}), {200}
-        yield "1000 signatures, last valid", dict(good, **{sig_name: " ".join(junk_b64() for _ in range(999)) + " " + good[sig_name]}), {401}
+        yield "1000 signatures, last valid", dict(good, **{sig_name: " ".join(junk_b64() for _ in range(999)) + " " + good[sig_name]}), {200}
     if ts_name:
         stamp = rng.choice(["abc", "", "-1", "1e10", "99999999999999999999999", str(now - 3600), str(now + 3600), f"{now}.5", f" {now}", "0x10"])
         headers = dict(good, **{ts_name: stamp})

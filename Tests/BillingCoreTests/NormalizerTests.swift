@@ -204,12 +204,26 @@ import Testing
     }
 
     @Test(arguments: [
-        ("0.1", "0.10"), ("49.99", "49.99"), ("1e-2", "0.01"), ("123456789012345678901234567890", "123456789012345678901234567890.00"),
-        ("12345678901234567890.1234567890", "12345678901234567890.123456789"), ("0", "0.00"), ("-5.5", "-5.50"), ("0.001", "0.001"),
+        ("0.1", "0.10"), ("49.99", "49.99"), ("1e-2", "0.01"), ("123456789012345678", "123456789012345678.00"),
+        ("123456789012345678.1234567890", "123456789012345678.123456789"), ("0", "0.00"), ("-0", "0.00"), ("0.001", "0.001"),
+        ("1.000000000001", "1.000000000001"), ("12E+16", "120000000000000000.00"),
     ])
     func mintcashAmountsStayExact(token: String, expected: String) throws {
         let event = try EventNormalizer.normalize(delivery(.mintcash, ProviderFixtures.mintcashPayment(amount: token)))
         #expect(event.amountText == expected)
+    }
+
+    @Test(arguments: [
+        ("1e400", QuarantineReason.Code.amountOutOfRange), ("1234567890123456789", .amountOutOfRange),
+        ("0.0000000000001", .amountOutOfRange), ("1e-13", .amountOutOfRange), ("-5.5", .negativeAmount),
+    ])
+    func amountsOutsideTheBoundsOrSignedWhereTheTypeHasTheDirectionAreQuarantined(token: String, code: QuarantineReason.Code) {
+        #expect(reason(delivery(.mintcash, ProviderFixtures.mintcashPayment(amount: token)))?.code == code)
+    }
+
+    @Test func negativeBalancesAreStored() throws {
+        let event = try EventNormalizer.normalize(delivery(.mintfax, ProviderFixtures.mintfaxBalance(available: "-250")))
+        #expect(event.amountText == "-2.50")
     }
 }
 

@@ -37,7 +37,8 @@ enum EventLog {
             query.append(
                 """
                  UNION ALL SELECT id, position FROM billing.events
-                WHERE provider = 'flexprice' AND event_type = \(event.eventType) AND body_sha256 = \(Data(delivery.bodySHA256))
+                WHERE provider = 'flexprice' AND environment = \(event.environment.rawValue) AND event_type = \(event.eventType)
+                  AND body_sha256 = \(Data(delivery.bodySHA256))
                   AND billing.flexprice_redelivery_window(occurred_at) && billing.flexprice_redelivery_window(\(event.occurredAt))
                 """)
         }

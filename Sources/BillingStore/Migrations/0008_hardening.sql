@@ -20,8 +20,9 @@ $$;
 COMMENT ON FUNCTION billing.flexprice_redelivery_window(timestamptz) IS
     'Flexprice identical bodies of one type whose message times are under 24 h apart are one event (docs/webhooks.md)';
 
+-- Per environment: the route names it, and a body delivered to live and to test is two events.
 ALTER TABLE billing.events ADD CONSTRAINT events_flexprice_redelivery EXCLUDE USING gist (
-    event_type WITH =, body_sha256 WITH =, billing.flexprice_redelivery_window(occurred_at) WITH &&
+    environment WITH =, event_type WITH =, body_sha256 WITH =, billing.flexprice_redelivery_window(occurred_at) WITH &&
 ) WHERE (provider = 'flexprice');
 DROP INDEX billing.events_flexprice_body;
 

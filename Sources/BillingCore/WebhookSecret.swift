@@ -88,6 +88,18 @@ public struct WebhookSecrets: Sendable {
     /// another key and refusing every correctly signed delivery.
     public init(environment: [String: String]) throws(WebhookSecretError) {
         var secrets: [Provider: [ProviderEnvironment: [WebhookSecret]]] = [:]
+        var known: Set<String> = []
+        for provider in Provider.allCases {
+            known.insert("\(provider.environmentPrefix)_WEBHOOK_SECRETS")
+            for mode in ProviderEnvironment.allCases { known.insert("\(provider.environmentPrefix)_\(mode.rawValue.uppercased())_WEBHOOK_SECRETS") }
+        }
+        // A misspelt variable (FLEXPRICE_WEBHOOK_SECRET, FLEXPRICE_SANDBOX_WEBHOOK_SECRETS) would leave
+        // the provider without the secret the operator meant: stop instead of refusing every delivery.
+        for name in environment.keys.sorted() where !known.contains(name) && name.contains("WEBHOOK_SECRET")
+            && Provider.allCases.contains(where: { name.hasPrefix($0.environmentPrefix + "_") }) {
+            throw WebhookSecretError(
+                variable: name, message: "not a variable billing-events reads; use <PROVIDER>_WEBHOOK_SECRETS or <PROVIDER>_<LIVE|TEST>_WEBHOOK_SECRETS")
+        }
         for provider in Provider.allCases {
             let sharedName = "\(provider.environmentPrefix)_WEBHOOK_SECRETS"
             let shared = try Self.parse(environment[sharedName], variable: sharedName, provider: provider)

@@ -180,6 +180,12 @@ import Testing
         #expect(throws: Never.self) { try WebhookSecrets(environment: ["MINTCASH_WEBHOOK_SECRETS": secret]) }
     }
 
+    @Test(arguments: ["FLEXPRICE_WEBHOOK_SECRET", "MINTCASH_SANDBOX_WEBHOOK_SECRETS", "MINTFAX_WEBHOOK_SECRETS_TEST"])
+    func misspeltSecretVariablesStopTheConfiguration(name: String) {
+        let error = #expect(throws: WebhookSecretError.self) { try WebhookSecrets(environment: [name: "whsec_AAEC", "OTHER_WEBHOOK_SECRET": "x"]) }
+        #expect(error?.variable == name)
+    }
+
     @Test func hexSchemesKeyWithTheWholeSecret() {
         #expect(WebhookSecret("plain").rawKey == Array("plain".utf8))
         #expect(WebhookSecret("whsec_legacy").rawKey == Array("whsec_legacy".utf8))

@@ -7,15 +7,21 @@ public struct JSONParser {
     private var index = 0
     private var depth = 0
 
-    /// Parses one document; trailing bytes other than whitespace are an error.
+    /// Parses one document; trailing bytes other than whitespace are an error. A leading UTF-8
+    /// byte-order mark is skipped (RFC 8259 §8.1 lets a parser ignore it; Windows tools and some
+    /// senders write one): the bytes themselves are kept and verified as they came.
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
+        if bytes.starts(with: byteOrderMark) { parser.index = byteOrderMark.count }
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.error("unexpected data after the document") }
         return value
     }
+
+    /// The UTF-8 byte-order mark, U+FEFF.
+    public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 

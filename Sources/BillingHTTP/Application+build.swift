@@ -28,7 +28,8 @@ public struct HTTPConfiguration: Sendable {
 
 /// Builds the router with every route of the service: health always, `/metrics` when given,
 /// webhook routes when a receiver is given, `/v1` when a query API is. Every request passes
-/// ``RequestObservationMiddleware`` first.
+/// ``RequestObservationMiddleware`` first; `HEAD` is served wherever `GET` is (uptime monitors
+/// use it); a request no route takes is answered by ``UnmatchedRequestMiddleware``.
 public func buildRouter(
     readiness: @escaping HealthController<AppRequestContext>.Readiness,
     webhooks: WebhookController<AppRequestContext>? = nil,
@@ -36,12 +37,13 @@ public func buildRouter(
     metrics: ServiceMetrics = ServiceMetrics(),
     exposition: MetricsController<AppRequestContext>? = nil
 ) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestObservationMiddleware(metrics: metrics))
     HealthController<AppRequestContext>(readiness: readiness).register(on: router)
     exposition?.register(on: router)
     webhooks?.register(on: router)
     queries?.register(on: router)
+    router.add(middleware: UnmatchedRequestMiddleware(routes: router.routes))
     return router
 }
 
@@ -58,8 +60,10 @@ public func buildApplication(
     let readTimeout = TimeAmount(configuration.readTimeout)
     return Application(
         router: buildRouter(readiness: readiness, webhooks: webhooks, queries: queries, metrics: metrics, exposition: exposition),
-        server: .http1(configuration: .init(
-            additionalChannelHandlers: [RequestReadDeadlineHandler(timeout: readTimeout)], idleTimeout: TimeAmount(configuration.idleTimeout))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestReadDeadlineHandler(timeout: readTimeout)], idleTimeout: TimeAmount(configuration.idleTimeout)),
+            maximumBodyBytes: webhooks?.maximumBodyBytes ?? 0),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "billing-events"),
         logger: logger)
 }

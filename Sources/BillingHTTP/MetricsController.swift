@@ -1,3 +1,4 @@
+import BillingStore
 import Hummingbird
 import Prometheus
 
@@ -24,7 +25,28 @@ public struct MetricsController<Context: RequestContext>: Sendable {
             await refresh()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: Self.withHelp(registry.emitToBuffer()))))
         }
+    }
+
+    /// The exposition with a `# HELP` line (``ServiceMetrics/help``) above each family's `# TYPE`
+    /// line: the metrics are recorded through swift-metrics, whose factory registers every family
+    /// without help text.
+    static func withHelp(_ exposition: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(exposition.count + ServiceMetrics.help.count * 100)
+        for line in exposition.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if line.starts(with: "# TYPE ".utf8) {
+                let name = String(decoding: line.dropFirst(7).prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self)
+                if let help = ServiceMetrics.help[name] {
+                    output += "# HELP \(name) \(help)\n".utf8
+                }
+            }
+            output += line
+            output.append(UInt8(ascii: "\n"))
+        }
+        // The split gives an empty last piece after the final newline; do not double it.
+        if exposition.last == UInt8(ascii: "\n") || exposition.isEmpty { output.removeLast() }
+        return output
     }
 }

@@ -1,16 +1,28 @@
 import BillingCore
+import Foundation
 import Hummingbird
+import NIOCore
+import NIOHTTP1
 import Postgres
 
 extension Problem {
     /// The one mapping from the errors of the service's layers to HTTP: bad parameters are 400
-    /// naming the parameter, an unreachable or overloaded database 503 (retry). Anything else is
-    /// not a problem of the request: nil, and ``RequestObservationMiddleware`` logs it and answers
-    /// ``internalError`` without internals.
+    /// naming the parameter, an unreachable or overloaded database 503 (retry), a request whose
+    /// client went away before its body arrived ``clientClosedRequest``, Hummingbird's own errors
+    /// the same status as a problem. Anything else is not a problem of the request: nil, and
+    /// ``RequestObservationMiddleware`` logs it and answers ``internalError`` without internals.
     public init?(mapping error: any Error) {
         switch error {
         case let problem as Problem:
             self = problem
+        case let error as HTTPError:
+            self.init(status: error.status, detail: error.body, headers: error.headers)
+        case HTTPParserError.invalidEOFState, ChannelError.eof, ChannelError.ioOnClosedChannel, ChannelError.inputClosed:
+            self = .clientClosedRequest
+        case let error as IOError where [ECONNRESET, EPIPE].contains(error.errnoCode):
+            self = .clientClosedRequest
+        case is HTTPParserError:
+            self.init(status: .badRequest, detail: "the request is not valid HTTP/1.1", code: "malformed_request")
         case let error as QueryParameterError:
             self.init(status: .badRequest, title: "Invalid parameter", detail: error.description, code: error.code.rawValue, parameter: error.parameter)
         case let error as PostgresError where error.isConnectionLoss:
@@ -24,6 +36,13 @@ extension Problem {
 
     /// An unexpected failure, told without internals.
     static let internalError = Problem(status: .internalServerError, detail: "the request could not be answered", code: "internal_error")
+
+    /// The client closed the connection before its request arrived in full (nginx's 499): nobody
+    /// is left to answer, and it is not a failure of the service, so it is logged and counted apart
+    /// from 5xx.
+    public static let clientClosedRequest = Problem(
+        status: .init(code: 499, reasonPhrase: "Client Closed Request"), detail: "the client closed the connection before the request arrived in full",
+        code: "client_closed_request")
 
     /// The database cannot be reached: retry later.
     static let unavailable = Problem(

@@ -29,9 +29,8 @@ public struct QueryController<Context: RequestContext>: Sendable {
     public static var positionHeader: HTTPField.Name { HTTPField.Name("Billing-Events-Position")! }
 
     /// Adds the routes. Each checks its bearer token on the connection that answers it (one pool
-    /// checkout per request); other methods under `/v1/` answer 405.
+    /// checkout per request); other methods answer 405 (``UnmatchedRequestMiddleware``).
     public func register(on router: Router<Context>) {
-        router.add(middleware: MethodNotAllowedMiddleware(pathPrefix: "/v1/", allowed: .get) { _, _ in })
         let v1 = router.group("v1")
         for resource in [ListResource.customers, .subscriptions, .payments, .wallets, .events] {
             v1.get(RouterPath(resource.name)) { request, _ in try await list(resource, request) }
@@ -117,6 +116,10 @@ public struct QueryController<Context: RequestContext>: Sendable {
 
     /// Takes the bearer token (401 without one) and the decoded query string, runs `body`, and
     /// maps every error it knows to its problem (the rest reach the observation middleware).
+    /// Authentication comes first: `body` checks the key with its read, so when it fails before
+    /// reading (a bad parameter or id) the key is checked on its own, and an unknown key is 401,
+    /// not a 400 or 404 that would answer questions for a caller without a key. An empty `cursor=`
+    /// (what clients send for "first page") is no cursor.
     private func handling(_ request: Request, _ body: ([(name: String, value: String)], [UInt8]) async throws -> Response) async throws -> Response {
         do {
             let parts = request.headers[.authorization]?.split(separator: " ", maxSplits: 1) ?? []
@@ -128,7 +131,14 @@ public struct QueryController<Context: RequestContext>: Sendable {
             var token = parts[1]
             while token.last == " " || token.last == "\t" { token.removeLast() }
             while token.first == " " || token.first == "\t" { token.removeFirst() }
-            return try await body(try QueryString.parse(request.uri.query), APIKeyStore.hash(token: String(token)))
+            let key = APIKeyStore.hash(token: String(token))
+            do {
+                let query = try QueryString.parse(request.uri.query).filter { !($0.name == "cursor" && $0.value.isEmpty) }
+                return try await body(query, key)
+            } catch let error where error is QueryParameterError || (error as? Problem)?.status == .notFound {
+                guard try await keys.accepts(tokenHash: key) else { throw Self.unauthorized("the token is unknown or revoked", code: "invalid_token") }
+                throw error
+            }
         } catch {
             throw Problem(mapping: error) ?? error
         }

@@ -10,8 +10,9 @@ import Logging
 /// status.
 /// Errors become responses here, so an error answer carries the id and is measured too; an
 /// unexpected error is logged (error descriptions of the database layer carry no values) and
-/// answered as a 500 problem without internals; a cancelled request (shutdown past its grace
-/// period) stays unanswered.
+/// answered as a 500 problem without internals; a client that went away mid-request is a 499
+/// (logged at info, never a 5xx); a cancelled request (shutdown past its grace period) stays
+/// unanswered.
 public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The response and request header carrying the id.
     public static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
@@ -37,16 +38,22 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
             // request ends unanswered, as it must.
             context.logger.notice("request cancelled", metadata: ["path": .string(request.uri.path)])
             throw CancellationError()
-        } catch let error as any HTTPResponseError {
-            response = try error.response(from: request, context: context)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)"])
-            response = try Problem.internalError.response(from: request, context: context)
+            if let problem = Problem(mapping: error) {
+                response = try problem.response(from: request, context: context)
+            } else if let error = error as? any HTTPResponseError {
+                response = try error.response(from: request, context: context)
+            } else {
+                context.logger.error("request failed", metadata: ["error": "\(error)"])
+                response = try Problem.internalError.response(from: request, context: context)
+            }
         }
         response.headers[Self.header] = id
         let elapsed = start.duration(to: .now).components
         let nanoseconds = elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000
-        let route = context.endpointPath ?? "unmatched"
+        // A matched route's template starts with "/"; Hummingbird names its not-found path
+        // "NotFound", which must not look like a route.
+        let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
         metrics.request(route: route, method: request.method.rawValue, status: response.status.code, nanoseconds: nanoseconds)
         // Answers below 400 are counted by the metrics and logged at debug: at the receiver's rate
         // an info line per acknowledged webhook costs about a third more CPU per request

@@ -79,6 +79,16 @@ public struct WebhookController<Context: RequestContext>: Sendable {
                 .unsupportedMediaType,
                 Problem(status: .unsupportedMediaType, detail: "content type \(contentType) cannot carry a webhook; send application/json", code: "unsupported_media_type"))
         }
+        if let encoding = Self.unsupportedContentEncoding(request.headers) {
+            // The signature covers the bytes as the provider sent them before any coding; none of
+            // the providers documents compressed deliveries, so a coded body is refused as such
+            // rather than failing verification with a 401 the provider would retry for days.
+            var problem = Problem(
+                status: .unsupportedMediaType, title: "Unsupported content coding",
+                detail: "Content-Encoding \(encoding) is not accepted; send the body uncompressed (identity)", code: "unsupported_content_encoding")
+            problem.headers[.acceptEncoding] = "identity"
+            throw await refuse(.unsupportedMediaType, problem)
+        }
         if record.bodyBytes > maximumBodyBytes {
             throw await refuse(.tooLarge, tooLarge())
         }
@@ -88,6 +98,10 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         } catch is NIOTooManyBytesError {
             record.bodyBytes = max(record.bodyBytes, maximumBodyBytes + 1)
             throw await refuse(.tooLarge, tooLarge())
+        } catch let error where Problem(mapping: error) == .clientClosedRequest {
+            // Nobody is left to answer; no delivery-log outcome fits, so it is counted on its own.
+            metrics.deliveryAbandoned(provider: providerName)
+            throw error
         }
         record.bodyBytes = body.count
 
@@ -131,6 +145,13 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             || type == "application/octet-stream"
     }
 
+    /// The first content coding other than `identity` in `Content-Encoding`, if any.
+    static func unsupportedContentEncoding(_ fields: HTTPFields) -> String? {
+        let codings = fields[values: .contentEncoding].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return codings.first { !$0.isEmpty && $0 != "identity" }
+    }
+
     /// Header names lower-cased; a repeated header keeps its first value.
     static func lowercasedHeaders(_ fields: HTTPFields) -> [String: String] {
         var headers: [String: String] = [:]
@@ -147,8 +168,11 @@ public struct WebhookController<Context: RequestContext>: Sendable {
     private static func acknowledgement(_ outcome: IngestOutcome, result: IntakeResult) -> Response {
         let text: String
         switch outcome {
-        case let .stored(id): text = #"{"status":"stored","event_id":"\#(id.uuidString.lowercased())"}"#
-        case let .duplicate(id): text = #"{"status":"duplicate","event_id":"\#(id.uuidString.lowercased())"}"#
+        // `position` lets the sender read its own write: `min_position=<position>` on the query API.
+        case let .stored(id, position):
+            text = #"{"status":"stored","event_id":"\#(id.uuidString.lowercased())","position":\#(position)}"#
+        case let .duplicate(id, position):
+            text = #"{"status":"duplicate","event_id":"\#(id.uuidString.lowercased())","position":\#(position)}"#
         case let .quarantined(id):
             text = #"{"status":"quarantined","quarantine_id":\#(id),"reason":"\#(quarantineCode(result) ?? "")"}"#
         }

@@ -73,6 +73,13 @@ public struct APIKeyStore: Sendable {
             + "FROM billing.api_keys WHERE token_sha256 = \(tokenHash)::bytea AND revoked_at IS NULL"
     }
 
+    /// Whether a key that is not revoked has the token whose SHA-256 is `tokenHash`. The query API
+    /// checks keys together with its reads; this is for answers that come before any read (a bad
+    /// parameter), which must not be given to a caller without a key.
+    public func accepts(tokenHash: [UInt8]) async throws -> Bool {
+        try await !pool.query("SELECT 1 FROM billing.api_keys WHERE token_sha256 = \(Data(tokenHash)) AND revoked_at IS NULL").rows.isEmpty
+    }
+
     /// Records that key `id` was used now (called at most about once a minute per key).
     public func touch(_ id: UUID) async throws {
         try await pool.query("UPDATE billing.api_keys SET last_used_at = now() WHERE id = \(id)")

@@ -109,7 +109,7 @@ import Testing
             let delete = try await client.execute(uri: "/v1/payments", method: .delete, headers: [.authorization: "Bearer \(harness.token)"], body: nil) {
                 ($0.status, $0.headers[.allow])
             }
-            #expect(delete.0 == .methodNotAllowed && delete.1 == "GET")
+            #expect(delete.0 == .methodNotAllowed && delete.1 == "GET, HEAD")
 
             let keys = APIKeyStore(pool: harness.pool)
             let (key, token) = try await keys.create(name: "short-lived")

@@ -99,11 +99,12 @@ public struct QueryStore: Sendable {
     }
 
     /// Event `id` with its exact payload spliced in as the member `payload` (the body is valid
-    /// JSON: it was parsed before it was logged), and the read models' position.
+    /// JSON: it was parsed before it was logged; a leading byte-order mark, which the parser
+    /// skips, is left out here), and the read models' position.
     public func event(id: UUID, key: [UInt8]) async throws -> Authorized<(json: String?, position: Int64)>? {
         let query = PostgresQuery(unsafeSQL: """
             SELECT \(Self.positionSQL), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                SELECT \(ListResource.events.json)::text AS json, convert_from(t.raw_body, 'UTF8') AS body
+                SELECT \(ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
                 FROM billing.events t WHERE t.id = $1::uuid) AS t ON true
             """, binds: [id.postgresText.postgresBind])
         return try await authorized(key, query) { rows in

@@ -78,7 +78,8 @@ def injections(ctx):
         if not cursor or get(service, f"/v1/payments?limit=2&cursor={cursor}", token)[0] != 200:
             raise Failure("a genuine cursor was not accepted")
         tampered = [cursor[:i] + ("A" if cursor[i] != "A" else "B") + cursor[i + 1:] for i in random.sample(range(len(cursor)), min(20, len(cursor)))]
-        tampered += [cursor[:-1], cursor + "A", cursor + "'--", "' OR 1=1 --", cursor[::-1], "", "eyJwb3NpdGlvbiI6MH0"]
+        # (An empty `cursor=` is no cursor, the first page: not a tampered one.)
+        tampered += [cursor[:-1], cursor + "A", cursor + "'--", "' OR 1=1 --", cursor[::-1], "eyJwb3NpdGlvbiI6MH0"]
         cursor_cases = [f"/v1/payments?limit=2&cursor={urllib.parse.quote(c, safe='')}" for c in tampered]
         cursor_cases += [f"/v1/payments?limit=2&status=succeeded&cursor={cursor}",
                          f"/v1/customers?limit=2&cursor={cursor}", f"/v1/payments?limit=2&order=asc&cursor={cursor}"]

@@ -69,6 +69,12 @@ struct ClusterTools {
         }
     }
 
+    /// Whether the cluster's user can enter `path` (search permission on it and every parent).
+    func canEnter(_ path: String) -> Bool {
+        guard runAs != nil else { return true }
+        return (try? run("/usr/bin/test", ["-x", path]))?.status == 0
+    }
+
     /// Runs a program (as the cluster's user when root) and returns its exit status and output.
     func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let argv = runAs.map { [Self.runuser, "-u", $0.name, "--", program] } ?? [program]

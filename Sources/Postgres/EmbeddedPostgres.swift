@@ -16,7 +16,9 @@ public struct EmbeddedPostgresError: Error, Sendable, CustomStringConvertible {
 ///
 /// `start` creates the cluster on first use, reuses it when it already runs, and clears a stale
 /// pid file left by a crash. PostgreSQL refuses to run as root, so when the program is root the
-/// cluster is owned and run by an unprivileged system user (`postgres` by default).
+/// cluster is owned and run by an unprivileged system user (`postgres` by default); `forProject`
+/// places it where that user can reach it. `acquire` also counts this process among the cluster's
+/// users, so the last one to leave stops the server a user launched.
 public struct EmbeddedPostgres: Sendable {
     /// Where the cluster lives and how it runs.
     public struct Options: Sendable {
@@ -92,9 +94,23 @@ public struct EmbeddedPostgres: Sendable {
     /// Creates the cluster if needed, starts it if it is not running, creates the database, and
     /// returns how to connect. Safe to call from several processes at once.
     public func start(logger: Logger) async throws -> PostgresConfiguration {
-        try await onDedicatedThread { try prepare(logger: logger) }
+        _ = try await onDedicatedThread { try prepare(logger: logger, join: false) }
         try await createDatabaseIfMissing(logger: logger)
         return configuration
+    }
+
+    /// ``start(logger:)``, and registers this process as a user of the cluster until the returned
+    /// lease is released: the last user to release a server that a lease's `start` launched stops
+    /// it, while a server another process still uses keeps running.
+    public func acquire(logger: Logger) async throws -> (PostgresConfiguration, Lease) {
+        let lease = try await onDedicatedThread { try prepare(logger: logger, join: true)! }
+        do {
+            try await createDatabaseIfMissing(logger: logger)
+        } catch {
+            lease.release(logger: logger)
+            throw error
+        }
+        return (configuration, lease)
     }
 
     /// Stops the server if it runs.
@@ -126,7 +142,10 @@ public struct EmbeddedPostgres: Sendable {
 
     // MARK: - Steps
 
-    private func prepare(logger: Logger) throws {
+    /// Creates and starts the cluster under its preparation lock; with `join`, also takes this
+    /// process's share of the users lock before the preparation lock is let go (so a user that is
+    /// stopping the server never races one that is joining), and returns it.
+    private func prepare(logger: Logger, join: Bool) throws -> Lease? {
         let tools = try ClusterTools(options: options)
         let parent = (options.dataDirectory as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
@@ -136,9 +155,10 @@ public struct EmbeddedPostgres: Sendable {
         if !FileManager.default.fileExists(atPath: options.dataDirectory + "/PG_VERSION") {
             try initialize(tools, logger: logger)
         }
+        let lease = join ? try Lease(cluster: self) : nil
         if try runningPID() != nil {
             logger.debug("embedded PostgreSQL already running", metadata: ["data_directory": "\(options.dataDirectory)"])
-            return
+            return lease
         }
         let pidFile = options.dataDirectory + "/postmaster.pid"
         if FileManager.default.fileExists(atPath: pidFile) {
@@ -154,6 +174,12 @@ public struct EmbeddedPostgres: Sendable {
                 .split(separator: "\n").suffix(15).joined(separator: "\n")
             throw EmbeddedPostgresError("pg_ctl start failed (\(result.output.trimmingCharacters(in: .whitespacesAndNewlines))); server log:\n\(tail)")
         }
+        // Only a server a lease holder launched is stopped by the last one to leave: one the
+        // operator started by hand (or an older build left running) is theirs to stop.
+        if join, let pid = try runningPID() {
+            try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: startedMarkerPath))
+        }
+        return lease
     }
 
     private func initialize(_ tools: ClusterTools, logger: Logger) throws {

@@ -6,7 +6,7 @@ import Foundation
 /// `Process` detects exit through a descriptor the child inherits, so a server started by `pg_ctl`
 /// kept it open and the wait never ended; and a child inherits the spawning thread's signal mask,
 /// where the runtime's worker threads block signals (pgbench never saw its `-T` alarm). The child
-/// gets an empty mask and default handlers.
+/// gets an empty mask and default handlers, and no descriptor but its standard input and output.
 package enum Subprocess {
     /// Runs `argv` (absolute path first) with stdin from /dev/null and stdout+stderr captured.
     package static func run(_ argv: [String]) throws -> (status: Int32, output: String) {
@@ -19,6 +19,14 @@ package enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours reaches the child: `pg_ctl start` leaves a server running after we
+        // exit, and a descriptor it inherited (a pipe a parent reads to its end, the pipe
+        // Foundation's `Process` watches for our exit) would be held open for the server's life.
+        if let closeFrom = Self.addCloseFrom {
+            _ = closeFrom(&actions, 3)
+        } else {
+            Self.markDescriptorsCloseOnExec()
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -48,5 +56,22 @@ package enum Subprocess {
         // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
         let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return (exitStatus, output)
+    }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which the Glibc module does not
+    /// export; looked up at run time.
+    private static let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+    /// Without it: every descriptor above standard error is made close-on-exec (this program
+    /// hands none to its children on purpose).
+    private static func markDescriptorsCloseOnExec() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in names.compactMap(Int32.init) where descriptor > 2 {
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0, flags & FD_CLOEXEC == 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Postgres
+import Synchronization
 
 /// Where the database is: `--database-url` / `DATABASE_URL`, or the embedded development cluster.
 struct DatabaseOptions: ParsableArguments {
@@ -27,13 +28,29 @@ struct DatabaseOptions: ParsableArguments {
             logger.info("using database", metadata: ["database": "\(configuration.redactedDescription)"])
             return configuration
         }
-        let directory = dataDirectory ?? environment["BILLING_EVENTS_DATA_DIR"] ?? ".billing-events"
-        let cluster = EmbeddedPostgres(options: .init(dataDirectory: directory + "/postgres"))
-        let configuration = try await cluster.start(logger: logger)
+        let cluster = try await EmbeddedPostgres.forProject(Self.embeddedDirectory(dataDirectory), logger: logger)
+        let configuration: PostgresConfiguration
+        if embeddedLeases.withLock({ $0.contains { $0.cluster.options.dataDirectory == cluster.options.dataDirectory } }) {
+            configuration = try await cluster.start(logger: logger)
+        } else {
+            let (acquired, lease) = try await cluster.acquire(logger: logger)
+            configuration = acquired
+            let first = embeddedLeases.withLock { leases in
+                leases.append(lease)
+                return leases.count == 1
+            }
+            // The process's last act: leave the cluster, stopping its server if this was its last user.
+            if first { atexit { releaseEmbeddedLeases() } }
+        }
         logger.info(
             "using the embedded development database (set DATABASE_URL to use another server)",
-            metadata: ["database": "\(configuration.redactedDescription)"])
+            metadata: ["database": "\(configuration.redactedDescription)", "cluster": "\(cluster.options.dataDirectory)"])
         return configuration
+    }
+
+    /// The project data directory: the flag, else `BILLING_EVENTS_DATA_DIR`, else `./.billing-events`.
+    static func embeddedDirectory(_ flag: String?) -> String {
+        flag ?? ProcessInfo.processInfo.environment["BILLING_EVENTS_DATA_DIR"] ?? ".billing-events"
     }
 
     /// Pool sizing from the flag or the environment.
@@ -41,4 +58,17 @@ struct DatabaseOptions: ParsableArguments {
         let size = poolSize ?? ProcessInfo.processInfo.environment["DATABASE_POOL_SIZE"].flatMap { Int($0) } ?? 10
         return PostgresPool.Options(maxConnections: size)
     }
+}
+
+/// The embedded clusters this process uses; released when it exits.
+private let embeddedLeases = Mutex<[EmbeddedPostgres.Lease]>([])
+
+/// Leaves every embedded cluster this process used.
+private func releaseEmbeddedLeases() {
+    let leases = embeddedLeases.withLock { leases in
+        defer { leases = [] }
+        return leases
+    }
+    let logger = makeLogger()
+    for lease in leases { lease.release(logger: logger) }
 }

@@ -22,10 +22,16 @@ public struct QuarantineEntry: Sendable, Equatable {
     public var deliveryID: String?
     /// First arrival.
     public var receivedAt: Date
-    /// When a retry stored it; nil while open.
+    /// When a retry stored it or an operator dismissed it; nil while open.
     public var resolvedAt: Date?
     /// The event a retry stored (or found).
     public var eventID: UUID?
+    /// When an operator dismissed it (then `resolvedAt` is the same time and there is no event).
+    public var dismissedAt: Date?
+    /// Who dismissed it: `user@host (database role R)`.
+    public var dismissedBy: String?
+    /// Why it was dismissed, as the operator wrote it.
+    public var dismissedReason: String?
 }
 
 /// What a retry did with one quarantined delivery.
@@ -36,6 +42,23 @@ public enum QuarantineRetryResult: Sendable, Equatable {
     case duplicate(quarantineID: Int64, eventID: UUID)
     /// Still not understood; the reason is updated.
     case stillQuarantined(quarantineID: Int64, reason: QuarantineReason)
+}
+
+/// Why a dismissal was refused.
+public struct QuarantineDismissError: Error, Sendable, CustomStringConvertible {
+    /// The kinds of refusal.
+    public enum Code: String, Sendable {
+        /// The reason was empty: a dismissal is kept for audit and must say why.
+        case reasonRequired = "reason_required"
+        /// Neither ids nor providers: dismissing everything at once is not offered.
+        case noSelection = "no_selection"
+    }
+
+    /// What was wrong.
+    public var code: Code
+    /// The explanation.
+    public var message: String
+    public var description: String { message }
 }
 
 /// Lists quarantined deliveries and re-processes them with the current normalizers.
@@ -52,7 +75,7 @@ public struct QuarantineStore: Sendable {
         let rows = try await pool.query(
             """
             SELECT id, provider, environment, reason_code, reason, attempts, length(raw_body), delivery_id, received_at,
-                   resolved_at, event_id
+                   resolved_at, event_id, dismissed_at, dismissed_by, dismissed_reason
             FROM billing.quarantine
             WHERE (\(provider?.rawValue)::text IS NULL OR provider = \(provider?.rawValue))
               AND (\(includeResolved) OR resolved_at IS NULL)
@@ -60,12 +83,36 @@ public struct QuarantineStore: Sendable {
             LIMIT \(limit)
             """)
         return try rows.map { row in
-            let (id, provider, environment, code, reason, attempts, size, deliveryID, received, resolved, event) =
-                try row.decode((Int64, String, String, String, String, Int, Int, String?, Date, Date?, UUID?).self)
-            return QuarantineEntry(
-                id: id, provider: provider, environment: environment, reasonCode: code, reason: reason, attempts: attempts,
-                bodyBytes: size, deliveryID: deliveryID, receivedAt: received, resolvedAt: resolved, eventID: event)
+            QuarantineEntry(
+                id: try row.decode(Int64.self, at: 0), provider: try row.decode(String.self, at: 1),
+                environment: try row.decode(String.self, at: 2), reasonCode: try row.decode(String.self, at: 3),
+                reason: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
+                bodyBytes: try row.decode(Int.self, at: 6), deliveryID: try row.decode(String?.self, at: 7),
+                receivedAt: try row.decode(Date.self, at: 8), resolvedAt: try row.decode(Date?.self, at: 9),
+                eventID: try row.decode(UUID?.self, at: 10), dismissedAt: try row.decode(Date?.self, at: 11),
+                dismissedBy: try row.decode(String?.self, at: 12), dismissedReason: try row.decode(String?.self, at: 13))
         }
+    }
+
+    /// Closes open entries without storing them (the given ids, or all open ones of `providers`,
+    /// or both filters at once), keeping who, when and why: they leave the open count and are
+    /// never retried. `by` names the operator; the database role is added. Returns the ids dismissed.
+    public func dismiss(ids: [Int64]?, providers: [Provider]?, reason: String, by operatorName: String) async throws -> [Int64] {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw QuarantineDismissError(code: .reasonRequired, message: "a dismissal needs a reason") }
+        guard ids != nil || providers != nil else {
+            throw QuarantineDismissError(code: .noSelection, message: "name the entries to dismiss (ids or providers)")
+        }
+        return try await pool.query(
+            """
+            UPDATE billing.quarantine
+            SET resolved_at = now(), dismissed_at = now(), dismissed_reason = \(trimmed),
+                dismissed_by = \(operatorName)::text || ' (database role ' || session_user || ')'
+            WHERE resolved_at IS NULL
+              AND (\(ids.map { $0.map(Int.init) })::bigint[] IS NULL OR id = ANY(\(ids.map { $0.map(Int.init) })::bigint[]))
+              AND (\(providers?.map(\.rawValue))::text[] IS NULL OR provider = ANY(\(providers?.map(\.rawValue))::text[]))
+            RETURNING id
+            """).decodeColumn(Int64.self).sorted()
     }
 
     /// Re-normalizes open entries (the given ids, or all open ones of `provider`, or all), each in

@@ -2,32 +2,50 @@ import BillingStore
 import Foundation
 
 /// The live progress of `backfill` on standard error: a bar redrawn in place on a terminal, a
-/// plain line every few seconds otherwise (logs, CI).
+/// plain line every few seconds otherwise (logs, CI). The percentage is of the whole file (a
+/// resumed run starts part-way); record counts and rates are this run's, and the whole file's
+/// record count is given beside them when the run resumed.
 final class BackfillProgressDisplay {
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var lastShown: ContinuousClock.Instant?
     private var drawn = false
+    /// Where this run's first batch left the file: the rate of this run's reading starts there.
+    private var baseline: (bytes: Int64, seconds: Double)?
 
     /// Shows `progress` if enough time passed since the last update.
     func update(_ progress: BackfillProgress) {
         let now = ContinuousClock.now
+        let seconds = BackfillReportFormatter.seconds(progress.elapsed)
+        if baseline == nil { baseline = (progress.fileBytesRead, seconds) }
         if let lastShown, now - lastShown < (isTerminal ? .milliseconds(200) : .seconds(5)) { return }
         lastShown = now
+        print(Self.describe(progress, baseline: baseline ?? (0, 0), terminal: isTerminal))
+    }
+
+    /// The text of one update: the bar line on a terminal, else a plain line.
+    static func describe(_ progress: BackfillProgress, baseline: (bytes: Int64, seconds: Double), terminal: Bool) -> String {
         let fraction = progress.fileSize > 0 ? min(1, Double(progress.fileBytesRead) / Double(progress.fileSize)) : 0
         let seconds = BackfillReportFormatter.seconds(progress.elapsed)
         let rate = seconds > 0 ? Double(progress.records) / seconds : 0
-        let eta = fraction > 0 ? seconds * (1 - fraction) / fraction : nil
+        // The time left from this run's own pace through the file (a resumed run skipped a part in no time).
+        let bytesPerSecond = seconds > baseline.seconds ? Double(progress.fileBytesRead - baseline.bytes) / (seconds - baseline.seconds) : 0
+        let remaining = Double(max(0, progress.fileSize - progress.fileBytesRead))
+        let etaText = remaining == 0 ? clock(0) : bytesPerSecond > 0 ? clock(remaining / bytesPerSecond) : "--:--"
         let name = (progress.path as NSString).lastPathComponent
-        let percent = String(format: "%5.1f%%", fraction * 100)
-        let etaText = eta.map(Self.clock) ?? "--:--"
-        if isTerminal {
+        let percent = String(format: "%.1f%%", fraction * 100)
+        let resumed = progress.resumedRecords > 0 ? " (file: \(progress.resumedRecords + progress.records), resumed after \(progress.resumedRecords))" : ""
+        if terminal {
             let filled = Int(fraction * 30)
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 30 - filled)
-            write("\r\u{1B}[K\(bar) \(percent)  \(Int(rate)) records/s  ETA \(etaText)  \(name)")
-            drawn = true
-        } else {
-            write("backfill \(name): \(percent) of \(progress.fileSize) bytes, \(progress.records) records, \(Int(rate)) records/s, ETA \(etaText)\n")
+            return "\r\u{1B}[K\(bar) \(percent) of file  this run: \(progress.records) records\(resumed), \(Int(rate))/s  ETA \(etaText)  \(name)"
         }
+        return "backfill \(name): file \(percent) read (\(progress.fileBytesRead) of \(progress.fileSize) bytes); "
+            + "this run: \(progress.records) records\(resumed), \(Int(rate)) records/s; ETA \(etaText)\n"
+    }
+
+    private func print(_ text: String) {
+        if isTerminal { drawn = true }
+        write(text)
     }
 
     /// Clears the bar before the summary is printed.
@@ -40,7 +58,7 @@ final class BackfillProgressDisplay {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    private static func clock(_ seconds: Double) -> String {
+    static func clock(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
         return total >= 3600
             ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60) : String(format: "%d:%02d", total / 60, total % 60)

@@ -154,6 +154,11 @@ func runBackfill(files: [String], options: BackfillOptions, database: DatabaseOp
         defer { display.finish() }
         do {
             reports.append(try await importer.importFile(file) { display.update($0) })
+        } catch let error as BackfillError where error.code == .concurrentRun {
+            // Said once, here: the command exits 1 without the argument parser repeating it.
+            display.finish()
+            FileHandle.standardError.write(Data("backfill of \(file): \(error.message)\n".utf8))
+            throw ExitCode.failure
         } catch {
             display.finish()
             FileHandle.standardError.write(Data("""
@@ -161,7 +166,9 @@ func runBackfill(files: [String], options: BackfillOptions, database: DatabaseOp
                 the batches before this point are committed; run the same command again to continue from there
 
                 """.utf8))
-            throw error
+            // A server error goes on to `reportingErrors` for its detail; anything else was said in full.
+            if error is PostgresError { throw error }
+            throw ExitCode.failure
         }
     }
     return reports

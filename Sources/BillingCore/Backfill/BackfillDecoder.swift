@@ -54,16 +54,23 @@ public struct BackfillDecoder: Sendable {
         if let entity { return try snapshot(bytes, entity: entity, line: line) }
         let record = Array(bytes)
         let delivery: IncomingDelivery
+        var isWrapper = false
         if let members = JSONMembers.scan(record), let body = members.first(where: { $0.key == "body" }) {
             delivery = try unwrap(record, members: members, body: body.value, line: line)
+            isWrapper = true
         } else {
             delivery = self.delivery(body: record, line: line, channel: .backfill)
         }
         let event = try EventNormalizer.normalize(delivery)
         if event.asOf == delivery.receivedAt {
+            // A wrapper already says what it knows: its id is not a Svix message id (which carries
+            // its creation time) and it has no timestamp; telling the operator to wrap it again would be wrong.
             throw QuarantineReason(
                 .missingTime,
-                "the body has no time of its own (no updated_at); wrap it as {\"id\": <svix-id>, \"timestamp\": ..., \"body\": ...}")
+                !isWrapper
+                    ? "the body has no time of its own (no updated_at); wrap it as {\"id\": <svix-id>, \"timestamp\": ..., \"body\": ...}"
+                    : "the wrapper has no timestamp, its id \(delivery.deliveryID.map { "\"\($0)\"" } ?? "(none)") is not a Svix message id "
+                        + "(msg_…) carrying its creation time, and the body has no updated_at; add \"timestamp\": <unix seconds or ISO 8601>")
         }
         return BackfillItem(event: event, delivery: delivery)
     }

@@ -16,6 +16,8 @@ struct BackfillCheckpoint: Sendable {
     var rejectsBytes: Int64
     /// When the file was imported to its end, if it was.
     var completedAt: Date?
+    /// This run's row in `billing.backfill_runs` (0 in a dry run).
+    var runID: Int64 = 0
 
     /// What identifies an import: the file's content and what it is imported as.
     struct Identity: Sendable {
@@ -45,7 +47,7 @@ struct BackfillCheckpoint: Sendable {
         let id = try result.rows[0].decode(Int64.self, at: 0)
         let locked = try connection.execute("SELECT pg_try_advisory_lock(\(Self.lockSpace), \(Int32(truncatingIfNeeded: id)))")
         guard try locked.rows[0].decode(Bool.self, at: 0) else {
-            throw BackfillError("\(identity.path): another backfill of this file is running")
+            throw BackfillError("\(identity.path): another backfill of this file is running; this one did nothing", code: .concurrentRun)
         }
         if restart {
             _ = try connection.execute(
@@ -57,7 +59,22 @@ struct BackfillCheckpoint: Sendable {
                 WHERE id = \(id)
                 """)
         }
-        return try load(id: id, on: connection)
+        var checkpoint = try load(id: id, on: connection)
+        // This run holds the file's lock, so a run still marked running was killed.
+        _ = try connection.execute(
+            """
+            UPDATE billing.backfill_runs SET outcome = 'interrupted', finished_at = updated_at
+            WHERE file_id = \(id) AND outcome = 'running'
+            """)
+        checkpoint.runID = try connection.execute(
+            """
+            INSERT INTO billing.backfill_runs (file_id, path, restart, resumed_at, outcome, finished_at)
+            VALUES (\(id), \(identity.path), \(restart), \(checkpoint.recordsDone),
+                CASE WHEN \(checkpoint.completedAt != nil) THEN 'already_imported' ELSE 'running' END,
+                CASE WHEN \(checkpoint.completedAt != nil) THEN now() END)
+            RETURNING id
+            """).rows[0].decode(Int64.self, at: 0)
+        return checkpoint
     }
 
     /// Reads the checkpoint `id`.
@@ -79,7 +96,7 @@ struct BackfillCheckpoint: Sendable {
     /// Advances the checkpoint by one batch, inside the batch's transaction. The guard on
     /// `records_done` makes a batch count once even if two runs raced past the lock.
     static func advance(
-        id: Int64, from recordsDone: Int64, to end: Int64, lastLine: Int, counts: BackfillCounts, rejectsBytes: Int64,
+        id: Int64, run: Int64, from recordsDone: Int64, to end: Int64, lastLine: Int, counts: BackfillCounts, rejectsBytes: Int64,
         on connection: isolated PostgresConnection
     ) throws {
         let result = try connection.execute(
@@ -91,13 +108,31 @@ struct BackfillCheckpoint: Sendable {
             WHERE id = \(id) AND records_done = \(recordsDone)
             """)
         guard result.affectedRows == 1 else {
-            throw BackfillError("the checkpoint moved under this run: another backfill of the same file is running")
+            throw BackfillError("the checkpoint moved under this run: another backfill of the same file is running", code: .concurrentRun)
+        }
+        _ = try connection.execute(
+            """
+            UPDATE billing.backfill_runs
+            SET records = records + \(counts.read), inserted = inserted + \(counts.inserted),
+                duplicates = duplicates + \(counts.duplicates), snapshots = snapshots + \(counts.snapshots),
+                rejected = rejected + \(counts.rejected), updated_at = now()
+            WHERE id = \(run)
+            """)
+    }
+
+    /// Marks the file imported to its end, and this run completed, in one transaction.
+    static func complete(id: Int64, run: Int64, on connection: isolated PostgresConnection) throws {
+        try connection.transaction {
+            _ = try connection.execute("UPDATE billing.backfill_files SET completed_at = now(), updated_at = now() WHERE id = \(id)")
+            _ = try connection.execute(
+                "UPDATE billing.backfill_runs SET outcome = 'completed', finished_at = now(), updated_at = now() WHERE id = \(run)")
         }
     }
 
-    /// Marks the file imported to its end.
-    static func complete(id: Int64, on connection: isolated PostgresConnection) throws {
-        _ = try connection.execute("UPDATE billing.backfill_files SET completed_at = now(), updated_at = now() WHERE id = \(id)")
+    /// Marks this run as ended by an error (best effort: the connection may be what failed).
+    static func fail(run: Int64, on connection: isolated PostgresConnection) throws {
+        _ = try connection.execute(
+            "UPDATE billing.backfill_runs SET outcome = 'failed', finished_at = now(), updated_at = now() WHERE id = \(run) AND outcome = 'running'")
     }
 
     /// The first key of the advisory locks held by backfill runs.

@@ -39,6 +39,9 @@ public struct BackfillProgress: Sendable {
     public var fileSize: Int64
     /// Records handled in this run.
     public var records: Int64
+    /// Records an earlier, interrupted run had committed (this run read past them): the whole
+    /// file's count so far is `resumedRecords + records`, which is what the byte position measures.
+    public var resumedRecords: Int64 = 0
     /// Time since this run started on the file.
     public var elapsed: Duration
 }
@@ -57,7 +60,8 @@ public struct BackfillFileReport: Sendable {
     public var alreadyComplete: Bool
     /// This run's time on the file.
     public var elapsed: Duration
-    /// The rejects file, when anything was rejected (nil in a dry run).
+    /// The rejects file, only when it exists and holds rejects (nil in a dry run, or when the
+    /// operator removed it since).
     public var rejectsPath: String?
     /// The first rejected records (a dry run shows them instead of writing a file).
     public var sampleRejects: [BackfillReject]
@@ -81,21 +85,36 @@ public struct BackfillImporter: Sendable {
 
     /// Imports `path`; `progress` is called after every batch.
     public func importFile(_ path: String, progress: (BackfillProgress) -> Void = { _ in }) async throws -> BackfillFileReport {
-        guard !options.dryRun else { return try await run(path, connection: nil, progress: progress) }
+        guard !options.dryRun else { return try await self.run(path, connection: nil, progress: progress) }
         guard let configuration else { throw BackfillError("no database to import into") }
         let connection = try await PostgresConnection.connect(configuration, logger: logger)
+        let run = RunHandle()
         do {
-            let report = try await run(path, connection: connection, progress: progress)
+            let report = try await self.run(path, connection: connection, runHandle: run, progress: progress)
             await connection.close()
             return report
         } catch {
+            if let id = run.id {
+                try? await connection.perform { connection in try BackfillCheckpoint.fail(run: id, on: connection) }
+            }
             await connection.close()
             throw error
         }
     }
 
+    /// The run row of an import, known once its checkpoint is open.
+    private final class RunHandle: @unchecked Sendable {
+        var id: Int64?
+    }
+
+    /// `path` when it exists and is not empty: a summary never names a file that is not there.
+    private static func existingRejects(_ path: String) -> String? {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        return size > 0 ? path : nil
+    }
+
     private func run(
-        _ path: String, connection: PostgresConnection?, progress: (BackfillProgress) -> Void
+        _ path: String, connection: PostgresConnection?, runHandle: RunHandle? = nil, progress: (BackfillProgress) -> Void
     ) async throws -> BackfillFileReport {
         let started = ContinuousClock.now
         let absolutePath = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -107,10 +126,11 @@ public struct BackfillImporter: Sendable {
             id: 0, batchSize: options.batchSize, recordsDone: 0, counts: BackfillCounts(), rejectsBytes: 0)
         if let connection {
             checkpoint = try await open(absolutePath, hash: hash, format: format, on: connection)
+            runHandle?.id = checkpoint.runID
             if checkpoint.completedAt != nil {
                 return BackfillFileReport(
                     path: path, counts: checkpoint.counts, recordsThisRun: 0, resumedAt: checkpoint.recordsDone, alreadyComplete: true,
-                    elapsed: .zero, rejectsPath: checkpoint.counts.rejected > 0 ? rejectsPath : nil, sampleRejects: [])
+                    elapsed: .zero, rejectsPath: checkpoint.counts.rejected > 0 ? Self.existingRejects(rejectsPath) : nil, sampleRejects: [])
             }
         }
         let start = checkpoint
@@ -162,26 +182,29 @@ public struct BackfillImporter: Sendable {
                     try rejects.value.append(staged.rejects)
                     return rejects.value.size
                 }
-                let (id, from) = (checkpoint.id, checkpoint.recordsDone)
-                writing = Task { try await Self.write(staged, checkpoint: id, from: from, rejectsBytes: rejectsBytes, on: connection) }
+                let (id, run, from) = (checkpoint.id, checkpoint.runID, checkpoint.recordsDone)
+                writing = Task {
+                    try await Self.write(staged, checkpoint: id, run: run, from: from, rejectsBytes: rejectsBytes, on: connection)
+                }
             } else {
                 counts.add(BackfillCounts(read: staged.read, inserted: 0, duplicates: 0, snapshots: 0, rejected: Int64(staged.rejects.count)))
             }
             checkpoint.recordsDone = staged.recordsEnd
             progress(BackfillProgress(
                 path: path, fileBytesRead: staged.fileBytesRead, fileSize: fileSize, records: recordsThisRun,
-                elapsed: ContinuousClock.now - started))
+                resumedRecords: start.recordsDone, elapsed: ContinuousClock.now - started))
         }
         if let writing { counts.add(try await writing.value) }
         if let readFailure { throw readFailure }
         if let connection {
-            let id = checkpoint.id
-            try await connection.perform { connection in try BackfillCheckpoint.complete(id: id, on: connection) }
+            let (id, run) = (checkpoint.id, checkpoint.runID)
+            try await connection.perform { connection in try BackfillCheckpoint.complete(id: id, run: run, on: connection) }
         }
+        rejects?.value.close()
         return BackfillFileReport(
             path: path, counts: counts, recordsThisRun: recordsThisRun, resumedAt: start.recordsDone, alreadyComplete: false,
-            elapsed: ContinuousClock.now - started, rejectsPath: counts.rejected > 0 && connection != nil ? rejectsPath : nil,
-            sampleRejects: sample)
+            elapsed: ContinuousClock.now - started,
+            rejectsPath: counts.rejected > 0 && connection != nil ? Self.existingRejects(rejectsPath) : nil, sampleRejects: sample)
     }
 
     /// Finds or creates the file's checkpoint (locked for this run) and prepares the staging table.
@@ -202,7 +225,7 @@ public struct BackfillImporter: Sendable {
     /// Writes one batch and its checkpoint in one transaction (retried when it deadlocks with a
     /// concurrent writer); returns what it counted.
     private static func write(
-        _ staged: BackfillStagedBatch, checkpoint id: Int64, from: Int64, rejectsBytes: Int64, on connection: PostgresConnection
+        _ staged: BackfillStagedBatch, checkpoint id: Int64, run: Int64, from: Int64, rejectsBytes: Int64, on connection: PostgresConnection
     ) async throws -> BackfillCounts {
         var attempt = 0
         while true {
@@ -212,7 +235,7 @@ public struct BackfillImporter: Sendable {
                         let (inserted, snapshots) = try BackfillStaging.merge(staged, on: connection)
                         let counts = Self.counts(of: staged, inserted: inserted, snapshots: snapshots)
                         try BackfillCheckpoint.advance(
-                            id: id, from: from, to: staged.recordsEnd, lastLine: staged.lastLine, counts: counts,
+                            id: id, run: run, from: from, to: staged.recordsEnd, lastLine: staged.lastLine, counts: counts,
                             rejectsBytes: rejectsBytes, on: connection)
                         return counts
                     }

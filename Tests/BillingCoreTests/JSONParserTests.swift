@@ -14,6 +14,14 @@ import Testing
         #expect(value["f"]?.numberText == "25")
     }
 
+    @Test func aLeadingByteOrderMarkIsSkippedAndNowhereElse() throws {
+        let marked = JSONParser.byteOrderMark + Array(#"{"a": 1}"#.utf8)
+        #expect(try JSONParser.parse(marked)["a"]?.numberText == "1")
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(JSONParser.byteOrderMark) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(JSONParser.byteOrderMark + JSONParser.byteOrderMark + Array("1".utf8)) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(#"{"a": 1}"#.utf8) + JSONParser.byteOrderMark) }
+    }
+
     @Test func stringsEscapesAndUnicode() throws {
         let value = try parse(#"{"s": "Zoë \"q\" \\ \/ \n \u00e9 \ud83e\uddfe 日本"}"#)
         #expect(value["s"]?.stringValue == "Zoë \"q\" \\ / \n é 🧾 日本")

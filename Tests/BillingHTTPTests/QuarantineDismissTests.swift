@@ -45,6 +45,10 @@ import Testing
             #expect(dismissed.status == 0, "\(dismissed.output)")
             #expect(dismissed.output.contains("\(ids[0]): dismissed"))
             #expect(try await serve.metrics()["billing_events_quarantine_open"] == 1, "the gauge drops")
+            // The provider sending the same delivery again does not reopen it.
+            let repeated = ProviderFixtures.mintcashPayment(eventID: "q-1", event: "payment.teleported")
+            #expect(try await ServeSupport.mintcash(serve, eventID: "q-1", body: repeated).text.contains(#""status":"quarantined""#))
+            #expect(try await serve.metrics()["billing_events_quarantine_open"] == 1)
 
             // Again: no longer open, so exit 1 and nothing changes.
             let again = try await cli(["quarantine", "dismiss", "--id", "\(ids[0])", "--reason", "twice"], configuration)

@@ -58,6 +58,7 @@ public struct QuarantineDismissError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// The explanation.
     public var message: String
+    /// The message.
     public var description: String { message }
 }
 

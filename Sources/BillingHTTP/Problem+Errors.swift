@@ -7,8 +7,9 @@ import Postgres
 
 extension Problem {
     /// The one mapping from the errors of the service's layers to HTTP: bad parameters are 400
-    /// naming the parameter, an unreachable or overloaded database 503 (retry), a request whose
-    /// client went away before its body arrived ``clientClosedRequest``, Hummingbird's own errors
+    /// naming the parameter, an unreachable or overloaded database 503 (retry), a body that did not
+    /// arrive within the read timeout 408, a request whose client went away before its body arrived
+    /// ``clientClosedRequest``, Hummingbird's own errors
     /// the same status as a problem. Anything else is not a problem of the request: nil, and
     /// ``RequestObservationMiddleware`` logs it and answers ``internalError`` without internals.
     public init?(mapping error: any Error) {
@@ -17,6 +18,8 @@ extension Problem {
             self = problem
         case let error as HTTPError:
             self.init(status: error.status, detail: error.body, headers: error.headers)
+        case is RequestReadTimeout:
+            self.init(status: .requestTimeout, detail: "the request did not arrive in time", code: "request_timeout")
         case HTTPParserError.invalidEOFState, ChannelError.eof, ChannelError.ioOnClosedChannel, ChannelError.inputClosed:
             self = .clientClosedRequest
         case let error as IOError where [ECONNRESET, EPIPE].contains(error.errnoCode):

@@ -142,6 +142,26 @@ import Testing
         return try connection.readToEnd(timeout: .seconds(3)).0
     }
 
+    @Test func aBodyThatDoesNotArriveInTimeIs408NotA5xx() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            let serve = try ServeProcess(
+                configuration: configuration, arguments: ["--role", "receiver", "--read-timeout-seconds", "1"], environment: ServeSupport.environment)
+            try await serve.waitUntilUp()
+            let body = Array(ProviderFixtures.mintcashPayment(eventID: "slow-1").utf8)
+            let connection = try RawConnection(port: serve.port)
+            try connection.send(Array(Self.signedHead(body).utf8) + body.prefix(100))
+            let (answer, closed) = try connection.readToEnd(timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 408") && closed, "\(answer)")
+            #expect(answer.components(separatedBy: "HTTP/1.1 ").count == 2, "one answer only: \(answer)")
+            #expect(try await ServeSupport.eventually(timeout: .seconds(5)) {
+                try await serve.metrics()[#"billing_events_http_request_duration_seconds_count{route="/webhooks/{provider}",method="POST",status="408"}"#] == 1
+            })
+            let metrics = try await serve.metrics()
+            #expect(metrics.keys.allSatisfy { !$0.contains(#"status="500""#) && !$0.contains(#"status="499""#) }, "\(metrics.keys.filter { $0.contains("status") })")
+            #expect(!serve.log.contains("request failed"))
+        }
+    }
+
     @Test func methodsHeadUnknownPathsAndAuthenticationFirst() async throws {
         try await withServe { serve, token, _ in
             for path in ["/livez", "/readyz", "/metrics"] {

@@ -76,6 +76,12 @@ import Testing
             try connection.send(Array("GET /livez HTTP/1.0\r\n\r\n".utf8))
             let (second, closed) = try connection.readToEnd(timeout: .seconds(3))
             #expect(second.hasPrefix("HTTP/1.0 200") && closed, "\(second)")
+
+            // Pipelined: each answer carries its own request's version; the connection ends after the last.
+            let pipelined = try RawConnection(port: serve.port)
+            try pipelined.send(Array("GET /livez HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.0\r\n\r\n".utf8))
+            let (both, bothClosed) = try pipelined.readToEnd(timeout: .seconds(3))
+            #expect(both.hasPrefix("HTTP/1.1 200") && both.contains("HTTP/1.0 200") && both.hasSuffix(#"{"status":"ready"}"#) && bothClosed, "\(both)")
         }
     }
 

@@ -89,6 +89,15 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             problem.headers[.acceptEncoding] = "identity"
             throw await refuse(.unsupportedMediaType, problem)
         }
+        if let coding = Self.unsupportedCoding(request.headers[values: .transferEncoding], besides: "chunked") {
+            // The same for a transfer coding (`Transfer-Encoding: gzip, chunked`): NIO undoes only
+            // the chunking. RFC 9112 §6.1: a coding the server does not understand is 501.
+            throw await refuse(
+                .unsupportedMediaType,
+                Problem(
+                    status: .notImplemented, title: "Unsupported transfer coding",
+                    detail: "Transfer-Encoding \(coding) is not supported; send the body uncompressed", code: "unsupported_transfer_coding"))
+        }
         if record.bodyBytes > maximumBodyBytes {
             throw await refuse(.tooLarge, tooLarge())
         }
@@ -147,9 +156,13 @@ public struct WebhookController<Context: RequestContext>: Sendable {
 
     /// The first content coding other than `identity` in `Content-Encoding`, if any.
     static func unsupportedContentEncoding(_ fields: HTTPFields) -> String? {
-        let codings = fields[values: .contentEncoding].flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        return codings.first { !$0.isEmpty && $0 != "identity" }
+        unsupportedCoding(fields[values: .contentEncoding])
+    }
+
+    /// The first coding in the comma-separated `values` other than `identity` and `besides`.
+    static func unsupportedCoding(_ values: [String], besides accepted: String = "identity") -> String? {
+        let codings = values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return codings.first { !$0.isEmpty && $0 != "identity" && $0 != accepted }
     }
 
     /// Header names lower-cased; a repeated header keeps its first value.

@@ -98,6 +98,15 @@ import Testing
                 #expect(answer.text.contains(#""code":"unsupported_content_encoding""#))
                 #expect(answer.headers["accept-encoding"] == "identity")
             }
+            // A transfer coding other than chunked is the same: 501, not a 401.
+            let gzipChunked = try RawConnection(port: serve.port)
+            let chunk = Array(String(body.count, radix: 16).utf8) + [13, 10] + body + Array("\r\n0\r\n\r\n".utf8)
+            try gzipChunked.send(
+                Array(
+                    ("POST /webhooks/mintcash HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                        + "X-Signature: \(signature)\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").utf8) + chunk)
+            let (coded, _) = try gzipChunked.readToEnd(timeout: .seconds(3))
+            #expect(coded.hasPrefix("HTTP/1.1 501") && coded.contains(#""code":"unsupported_transfer_coding""#), "\(coded)")
             let identity = try await RawHTTP.send(
                 port: serve.port, method: "POST", path: "/webhooks/mintcash",
                 headers: [("Content-Type", "application/json"), ("X-Signature", signature), ("Content-Encoding", "identity")], body: body)
@@ -105,6 +114,10 @@ import Testing
             #expect(try await ServeSupport.eventually(timeout: .seconds(5)) {
                 try await pool.query("SELECT count(*) FROM billing.deliveries WHERE outcome = 'unsupported_media_type' AND http_status = 415")
                     .first!.decode(Int.self, at: 0) == 3
+            })
+            #expect(try await ServeSupport.eventually(timeout: .seconds(5)) {
+                try await pool.query("SELECT count(*) FROM billing.deliveries WHERE outcome = 'unsupported_media_type' AND http_status = 501")
+                    .first!.decode(Int.self, at: 0) == 1
             })
 
             // A byte-order mark: verified over the exact bytes, parsed past, stored; the raw payload keeps it.

@@ -38,10 +38,12 @@ CREATE FUNCTION billing.minor_unit_digits(currency text) RETURNS integer LANGUAG
         ELSE 2 END
 $$;
 
-CREATE FUNCTION billing.money(amount numeric, currency text) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN currency IS NULL THEN amount
-        ELSE round(trim_scale(amount), greatest(scale(trim_scale(amount)), billing.minor_unit_digits(currency))) END
-$$;
+-- A SQL-standard body (RETURN, not a $$ string): it is parsed here, binding billing.minor_unit_digits by
+-- oid, so an analyst without USAGE on schema billing can still read the views that call it (a string
+-- body is parsed at each call as the caller, and its lookup of billing.* fails with 42501).
+CREATE FUNCTION billing.money(amount numeric, currency text) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN currency IS NULL THEN amount
+    ELSE round(trim_scale(amount), greatest(scale(trim_scale(amount)), billing.minor_unit_digits(currency))) END;
 COMMENT ON FUNCTION billing.money(numeric, text) IS
     'An amount as the API and analytics show it: at least the currency''s minor-unit digits, never rounded';
 

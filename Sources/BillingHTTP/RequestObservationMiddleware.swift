@@ -76,6 +76,6 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
         {
             return given
         }
-        return RequestID().description
+        return RequestIdentifier.next()
     }
 }

@@ -19,9 +19,7 @@ extension EventIngestor {
         // A fixed order of unique keys across concurrent batches avoids lock-order deadlocks.
         let ordered = items.enumerated().sorted { sortKey($0.element.0) < sortKey($1.element.0) }
         do {
-            let outcomes = try await withDeadlockRetry {
-                try await transaction(ordered.map(\.element), records: records, pool: pool)
-            }
+            let outcomes = try await transaction(ordered.map(\.element), records: records, pool: pool)
             var result = [Result<IngestOutcome, IngestError>](repeating: .failure(unavailable("not written")), count: items.count)
             for (position, (index, _)) in ordered.enumerated() { result[index] = .success(outcomes[position]) }
             return BatchResult(outcomes: result, recordsWritten: true)
@@ -47,7 +45,8 @@ extension EventIngestor {
         _ items: [(IntakeResult, DeliveryRecord)], records: [DeliveryRecord], pool: PostgresPool
     ) async throws -> [IngestOutcome] {
         try await pool.perform { connection in
-            try connection.transaction {
+            // Retried whole when it deadlocks with a concurrent batch despite the sorted keys.
+            try connection.transaction(retryingConflicts: 3) {
                 var outcomes: [IngestOutcome] = []
                 var rows = records
                 for (submission, record) in items {
@@ -91,23 +90,11 @@ extension EventIngestor {
         }
     }
 
-    /// Retries a deadlocked or serialization-failed transaction a few times.
-    private static func withDeadlockRetry<T>(_ body: () async throws -> T) async throws -> T {
-        var attempt = 0
-        while true {
-            do {
-                return try await body()
-            } catch let error as PostgresError where (error.code == "40P01" || error.code == "40001") && attempt < 3 {
-                attempt += 1
-            }
-        }
-    }
-
     /// Connection loss, refused connections, a read-only (standby) server, exhausted server
     /// resources (disk full, too many connections) and pool exhaustion mean "try again later" (503).
     static func isUnavailable(_ error: any Error) -> Bool {
         if let error = error as? PostgresError {
-            return error.isConnectionLoss || error.code.sqlClass == "53" || error.code == "25006"
+            return error.isConnectionLoss || error.code.sqlClass == "53" || error.code == .readOnlySQLTransaction
         }
         return error is PostgresPoolError
     }

@@ -3,7 +3,7 @@ import CoreMetrics
 
 /// The service's metrics, recorded through swift-metrics into the factory given (the Prometheus
 /// registry behind `/metrics` in `serve`; a no-op by default, so tests and commands need none).
-/// Every name and label lives here, so `docs/operations.md` can list them from one place. Label
+/// Every name and label lives here, so `docs/deployment.md` ("Metrics") can list them from one place. Label
 /// values are bounded: provider names outside the known three count as `unknown`, reasons are the
 /// service's own codes.
 public struct ServiceMetrics: Sendable {

@@ -25,7 +25,7 @@ enum LibPQ {
             if bind.format == .text, bytes.contains(0) {
                 // libpq reads text parameters up to the first NUL; refuse rather than truncate.
                 throw PostgresError(
-                    code: "22021", message: "parameter $\(index + 1) contains a NUL byte, which text values cannot hold")
+                    code: .characterNotInRepertoire, message: "parameter $\(index + 1) contains a NUL byte, which text values cannot hold")
             }
             offsets.append(arena.count)
             arena += bytes

@@ -79,6 +79,6 @@ extension PostgresConnection {
 
     /// Errors that mean the prepared statement itself is gone or stale, raised before it ran.
     private static func invalidatesStatement(_ error: PostgresError) -> Bool {
-        error.code == "26000" || (error.code == "0A000" && error.message.contains("cached plan"))
+        error.code == .invalidSQLStatementName || (error.code == .featureNotSupported && error.message.contains("cached plan"))
     }
 }

@@ -31,7 +31,7 @@ extension PostgresConnection {
         let commit = try await query("COMMIT")
         if commit.commandTag == "ROLLBACK" {
             throw PostgresError(
-                code: "25P02", message: "the transaction was aborted by an earlier error and has been rolled back")
+                code: .inFailedSQLTransaction, message: "the transaction was aborted by an earlier error and has been rolled back")
         }
         return value
     }
@@ -50,9 +50,27 @@ extension PostgresConnection {
         }
         if try simpleQuery(unsafeSQL: "COMMIT").commandTag == "ROLLBACK" {
             throw PostgresError(
-                code: "25P02", message: "the transaction was aborted by an earlier error and has been rolled back")
+                code: .inFailedSQLTransaction, message: "the transaction was aborted by an earlier error and has been rolled back")
         }
         return value
+    }
+
+    /// ``transaction(isolation:_:)`` run again, up to `retries` more times, while the server rolls
+    /// it back for a conflict with concurrent transactions (``PostgresError/isTransactionConflict``:
+    /// deadlock, serialization failure); `body` must be safe to run again. Any other error, or the
+    /// last conflict, is thrown.
+    @discardableResult
+    public func transaction<T>(
+        isolation level: PostgresIsolationLevel = .readCommitted, retryingConflicts retries: Int, _ body: () throws -> T
+    ) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try transaction(isolation: level, body)
+            } catch let error as PostgresError where error.isTransactionConflict && attempt < retries {
+                attempt += 1
+            }
+        }
     }
 
     /// Rolls back after a failure; a connection that cannot roll back is closed so it is never reused.

@@ -50,6 +50,22 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let connectionDoesNotExist: Code = "08003"
         /// 08P01: libpq reported a protocol-level failure without a SQLSTATE.
         public static let protocolViolation: Code = "08P01"
+        /// 57P02 crash_shutdown (another backend crashed; this one was ended).
+        public static let crashShutdown: Code = "57P02"
+        /// 57P03 cannot_connect_now (the server is starting up or shutting down).
+        public static let cannotConnectNow: Code = "57P03"
+        /// 25P02 in_failed_sql_transaction (a statement failed; the transaction can only roll back).
+        public static let inFailedSQLTransaction: Code = "25P02"
+        /// 25006 read_only_sql_transaction (a write on a standby or in a read-only transaction).
+        public static let readOnlySQLTransaction: Code = "25006"
+        /// 26000 invalid_sql_statement_name (a prepared statement the session does not have).
+        public static let invalidSQLStatementName: Code = "26000"
+        /// 0A000 feature_not_supported (also "cached plan must not change result type").
+        public static let featureNotSupported: Code = "0A000"
+        /// 22021 character_not_in_repertoire (e.g. a NUL byte in text).
+        public static let characterNotInRepertoire: Code = "22021"
+        /// P0002 no_data_found.
+        public static let noDataFound: Code = "P0002"
 
         /// Lets `catch PostgresError.Code.uniqueViolation` match a thrown ``PostgresError``.
         public static func ~= (pattern: Code, error: any Error) -> Bool {
@@ -101,8 +117,14 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// True when the connection that raised this cannot be used again (class 08, terminated backend).
     public var isConnectionLoss: Bool {
-        code.sqlClass == "08" || code == .adminShutdown || code == "57P02" || code == "57P03"
+        code.sqlClass == "08" || code == .adminShutdown || code == .crashShutdown || code == .cannotConnectNow
             || severity == "FATAL" || severity == "PANIC"
+    }
+
+    /// True when the server rolled the transaction back because of concurrent transactions
+    /// (deadlock, serialization failure): running the same transaction again may succeed.
+    public var isTransactionConflict: Bool {
+        code == .deadlockDetected || code == .serializationFailure
     }
 
     public var description: String {

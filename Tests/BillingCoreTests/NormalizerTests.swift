@@ -97,7 +97,7 @@ import Testing
             "invoice.payment.overdue", "wallet.credit_balance.dropped", "wallet.credit_balance.recovered",
             "wallet.ongoing_balance.dropped", "wallet.ongoing_balance.recovered", "subscription.renewal.due",
             "invoice.communication.triggered", "credit_note.created", "credit_note.updated",
-            // providers.md §2.7: code at main, SDK 2.1.43, newest docs.
+            // From Flexprice's code at main, SDK 2.1.43 and its newest docs.
             "subscription.plan_changed", "entitlement.grant.exhausted", "wallet.transaction.updated",
             "wallet.ongoing_balance.updated", "subscription.spend.threshold_reached", "subscription.spend.threshold_recovered",
             "subscription.line_item_spend.threshold_reached", "subscription.line_item_spend.threshold_recovered",

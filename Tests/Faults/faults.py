@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The reliability suite: tries hard to break each rule of DESIGN §3 and prints one table row per run
+"""The reliability suite: tries hard to break each reliability rule (every acknowledged event in the log
+exactly once, no 5xx, projections equal to a rebuild; docs/testing.md) and prints one table row per run
 (scenario, load, faults injected, events acknowledged, found, lost, duplicated).
 
 Usage: faults.py BINARY [--fast] [--repeats N] [--rate R] [--only SUBSTRING ...] [--soak-minutes M]

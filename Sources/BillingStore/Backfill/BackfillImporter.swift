@@ -227,21 +227,14 @@ public struct BackfillImporter: Sendable {
     private static func write(
         _ staged: BackfillStagedBatch, checkpoint id: Int64, run: Int64, from: Int64, rejectsBytes: Int64, on connection: PostgresConnection
     ) async throws -> BackfillCounts {
-        var attempt = 0
-        while true {
-            do {
-                return try await connection.perform { connection in
-                    try connection.transaction {
-                        let (inserted, snapshots) = try BackfillStaging.merge(staged, on: connection)
-                        let counts = Self.counts(of: staged, inserted: inserted, snapshots: snapshots)
-                        try BackfillCheckpoint.advance(
-                            id: id, run: run, from: from, to: staged.recordsEnd, lastLine: staged.lastLine, counts: counts,
-                            rejectsBytes: rejectsBytes, on: connection)
-                        return counts
-                    }
-                }
-            } catch let error as PostgresError where (error.code == "40P01" || error.code == "40001") && attempt < 5 {
-                attempt += 1
+        try await connection.perform { connection in
+            try connection.transaction(retryingConflicts: 5) {
+                let (inserted, snapshots) = try BackfillStaging.merge(staged, on: connection)
+                let counts = Self.counts(of: staged, inserted: inserted, snapshots: snapshots)
+                try BackfillCheckpoint.advance(
+                    id: id, run: run, from: from, to: staged.recordsEnd, lastLine: staged.lastLine, counts: counts,
+                    rejectsBytes: rejectsBytes, on: connection)
+                return counts
             }
         }
     }

@@ -18,7 +18,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT tstzrange(message_at - interval '12 hours', message_at + interval '12 hours', '[)')
 $$;
 COMMENT ON FUNCTION billing.flexprice_redelivery_window(timestamptz) IS
-    'Flexprice identical bodies of one type whose message times are under 24 h apart are one event (docs/webhooks.md)';
+    'Flexprice identical bodies of one type whose message times are under 24 h apart are one event (README, Webhooks: the redelivery window)';
 
 -- Per environment: the route names it, and a body delivered to live and to test is two events.
 ALTER TABLE billing.events ADD CONSTRAINT events_flexprice_redelivery EXCLUDE USING gist (

@@ -1,0 +1,67 @@
+import Postgres
+import TestSupport
+import Testing
+
+@Suite struct TransactionRetryTests {
+    /// Two transactions that take the same two rows in opposite order deadlock for real; the
+    /// server aborts one, which runs again once the other committed, so both updates land.
+    @Test func aDeadlockedTransactionRunsAgainAndBothCommit() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            let setup = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
+            try await setup.query("CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL)")
+            try await setup.query("INSERT INTO t VALUES (1, 0), (2, 0)")
+            let first = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
+            let second = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
+            @Sendable func crossing(_ connection: PostgresConnection, _ a: Int, _ b: Int) async throws -> Int {
+                try await connection.perform { connection in
+                    var attempts = 0
+                    try connection.transaction(retryingConflicts: 3) {
+                        attempts += 1
+                        try connection.execute("UPDATE t SET n = n + 1 WHERE id = \(a)")
+                        try connection.execute("SELECT pg_sleep(0.3)")
+                        try connection.execute("UPDATE t SET n = n + 1 WHERE id = \(b)")
+                    }
+                    return attempts
+                }
+            }
+            async let one = crossing(first, 1, 2)
+            async let two = crossing(second, 2, 1)
+            let attempts = try await [one, two]
+            // At least one of them was the deadlock's victim and ran again; both committed.
+            #expect(attempts.reduce(0, +) >= 3 && attempts.allSatisfy { $0 <= 4 }, "\(attempts)")
+            #expect(try await setup.query("SELECT n FROM t ORDER BY id").decodeColumn(Int.self) == [2, 2])
+            for connection in [setup, first, second] { await connection.close() }
+        }
+    }
+
+    @Test func otherErrorsAndTheLastConflictAreThrownAndNothingIsKept() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            let connection = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
+            try await connection.query("CREATE TABLE t (v int PRIMARY KEY)")
+            let (uniqueAttempts, uniqueCode, conflictAttempts, conflictCode) = try await connection.perform { connection in
+                var unique = 0
+                var uniqueCode: PostgresError.Code?
+                do {
+                    try connection.transaction(retryingConflicts: 3) {
+                        unique += 1
+                        try connection.execute("INSERT INTO t VALUES (1), (1)")
+                    }
+                } catch let error as PostgresError { uniqueCode = error.code }
+                var conflicts = 0
+                var conflictCode: PostgresError.Code?
+                do {
+                    try connection.transaction(retryingConflicts: 2) {
+                        conflicts += 1
+                        try connection.execute("INSERT INTO t VALUES (\(conflicts))")
+                        throw PostgresError(code: .serializationFailure, message: "simulated")
+                    }
+                } catch let error as PostgresError { conflictCode = error.code }
+                return (unique, uniqueCode, conflicts, conflictCode)
+            }
+            #expect(uniqueAttempts == 1 && uniqueCode == .uniqueViolation)
+            #expect(conflictAttempts == 3 && conflictCode == .serializationFailure)
+            #expect(try await connection.query("SELECT count(*)::int8 FROM t").decodeColumn(Int.self) == [0])
+            await connection.close()
+        }
+    }
+}

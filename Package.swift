@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "billing-events", targets: ["billing-events"]),
         .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "PostgresServer", targets: ["PostgresServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -48,6 +49,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PostgresServer",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -95,6 +101,7 @@ let package = Package(
                 "BillingHTTP",
                 "BillingStore",
                 "Postgres",
+                "PostgresServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -106,21 +113,25 @@ let package = Package(
         ),
         .executableTarget(
             name: "postgres-bench",
-            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "PostgresServer", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/postgres-bench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "projection-bench",
             dependencies: [
-                "BillingCore", "BillingStore", "Postgres", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "BillingCore", "BillingStore", "Postgres", "PostgresServer", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/projection-bench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "backfill-bench",
-            dependencies: ["BillingCore", "BillingStore", "Postgres", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "BillingCore", "BillingStore", "Postgres", "PostgresServer", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/backfill-bench",
             swiftSettings: swiftSettings
         ),
@@ -133,7 +144,8 @@ let package = Package(
         .executableTarget(
             name: "query-bench",
             dependencies: [
-                "BillingCore", "BillingStore", "BillingHTTP", "Postgres", .product(name: "Hummingbird", package: "hummingbird"),
+                "BillingCore", "BillingStore", "BillingHTTP", "Postgres", "PostgresServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/query-bench",
@@ -142,14 +154,19 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Postgres", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                "Postgres", "PostgresServer", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres", "TestSupport"],
+            dependencies: ["Postgres", "PostgresServer", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresServerTests",
+            dependencies: ["Postgres", "PostgresServer", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -159,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BillingStoreTests",
-            dependencies: ["BillingCore", "BillingStore", "Postgres", "TestSupport"],
+            dependencies: ["BillingCore", "BillingStore", "Postgres", "PostgresServer", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -169,6 +186,7 @@ let package = Package(
                 "BillingHTTP",
                 "BillingStore",
                 "Postgres",
+                "PostgresServer",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

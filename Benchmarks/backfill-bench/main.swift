@@ -12,6 +12,7 @@ import BillingStore
 import Foundation
 import Logging
 import Postgres
+import PostgresServer
 import TestSupport
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -6,6 +6,7 @@
 import Foundation
 import Logging
 import Postgres
+import PostgresServer
 
 let seconds = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 5
 let copyRows = 300_000

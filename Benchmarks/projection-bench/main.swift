@@ -12,6 +12,7 @@ import BillingStore
 import Foundation
 import Logging
 import Postgres
+import PostgresServer
 import Synchronization
 import TestSupport
 

@@ -16,6 +16,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Postgres
+import PostgresServer
 
 let arguments = CommandLine.arguments.dropFirst().map { Int($0) }
 let paymentCount = arguments.first.flatMap { $0 } ?? 1_000_000

@@ -12,10 +12,11 @@ final class ConnectionExecutor: SerialExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var stopping = false
 
-    init(name: String) {
+    /// Starts the thread; libpq needs little stack, other blocking work (parsers) may need more.
+    init(name: String, stackSize: Int = 512 * 1024) {
         let thread = Thread { [self] in runLoop() }
         thread.name = name
-        thread.stackSize = 512 * 1024
+        thread.stackSize = stackSize
         thread.start()
     }
 
@@ -53,12 +54,5 @@ final class ConnectionExecutor: SerialExecutor, @unchecked Sendable {
             for job in batch { job.runSynchronously(on: asUnownedSerialExecutor()) }
             batch.removeAll(keepingCapacity: true)
         }
-    }
-}
-
-/// Runs blocking work (process spawning, `PQcancel`) on a thread of its own and awaits the result.
-func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
     }
 }

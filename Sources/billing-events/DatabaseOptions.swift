@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Postgres
+import PostgresServer
 import Synchronization
 
 /// Where the database is: `--database-url` / `DATABASE_URL`, or the embedded development cluster.

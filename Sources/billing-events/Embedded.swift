@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Postgres
+import PostgresServer
 
 /// `billing-events embedded`: where the embedded development database is, and removing it.
 struct Embedded: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import PostgresServer
 import TestSupport
 import Testing
 
@@ -86,6 +87,14 @@ private struct EmbeddedFailure: Error, CustomStringConvertible {
         return (cluster, pid)
     }
 
+    /// Whether `pid` still runs 10 s from now at the latest: `pg_ctl stop -w` returns once the
+    /// postmaster removed its pid file, a moment before the process itself has exited.
+    private func outlives(_ pid: Int32) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while isAlive(pid), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return isAlive(pid)
+    }
+
     /// Whether `pid` runs (a zombie waiting to be reaped by init does not).
     private func isAlive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -110,7 +119,7 @@ private struct EmbeddedFailure: Error, CustomStringConvertible {
             #expect(cluster.hasPrefix(EmbeddedPostgres.relocationRoot + "/"), "root: the cluster lives where postgres can reach it")
         }
         #expect(try await terminate(first.process) == 0)
-        #expect(!isAlive(postmaster), "serve stopped the cluster it started: \((try? String(contentsOfFile: first.log, encoding: .utf8)) ?? "")")
+        #expect(!(await outlives(postmaster)), "serve stopped the cluster it started: \((try? String(contentsOfFile: first.log, encoding: .utf8)) ?? "")")
         #expect(try await status(in: project).pid == nil)
 
         // Shared: the one that started it leaves first, the other keeps its database.
@@ -122,7 +131,7 @@ private struct EmbeddedFailure: Error, CustomStringConvertible {
         #expect(try await RawHTTP.send(port: sharer.port, path: "/readyz").status == 200)
         #expect(try await status(in: project).cluster == cluster, "the same cluster is reused")
         #expect(try await terminate(sharer.process) == 0)
-        #expect(!isAlive(sharedPID), "the last user stops it")
+        #expect(!(await outlives(sharedPID)), "the last user stops it: \((try? String(contentsOfFile: sharer.log, encoding: .utf8)) ?? "")")
 
         // The documented command deletes it.
         let (code, output) = try await command(["embedded", "remove"], in: project)

@@ -2,6 +2,7 @@ import BillingCore
 import Foundation
 import HTTPTypes
 import Postgres
+import PostgresServer
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import BillingCore
 import BillingStore
 import Foundation
 import Postgres
+import PostgresServer
 import TestSupport
 import Testing
 

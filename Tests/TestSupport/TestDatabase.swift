@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import PostgresServer
 import Synchronization
 
 /// The PostgreSQL server of a test run: a throwaway cluster this process creates on first use

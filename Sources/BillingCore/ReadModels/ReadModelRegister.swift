@@ -9,7 +9,24 @@ public struct ReadModelRegister: Sendable, Hashable {
         public var name: String
         /// `text`, `numeric`, `timestamptz`, `integer`, `boolean`, `jsonb` or `uuid`.
         public var type: String
+        /// Creates a column.
+        public init(name: String, type: String) {
+            self.name = name
+            self.type = type
+        }
     }
+
+    /// The version of the last write, on the read-model row: `<name>_as_of`, `<name>_rank`, `<name>_event_id`.
+    public var versionColumns: [Column] {
+        [.init(name: "\(name)_as_of", type: "timestamptz"), .init(name: "\(name)_rank", type: "integer"),
+         .init(name: "\(name)_event_id", type: "uuid")]
+    }
+
+    /// The key and version of a row of a version table (one row per event and register).
+    public static let versionRowColumns: [Column] = [
+        .init(name: "id", type: "uuid"), .init(name: "register", type: "text"), .init(name: "as_of", type: "timestamptz"),
+        .init(name: "rank", type: "integer"), .init(name: "event_id", type: "uuid"),
+    ]
 
     /// The table it belongs to.
     public var table: ReadModelTable

@@ -119,7 +119,7 @@ public struct BackfillImporter: Sendable {
         let started = ContinuousClock.now
         let absolutePath = URL(fileURLWithPath: path).standardizedFileURL.path
         let rejectsPath = path + ".rejects.ndjson"
-        let files = BlockingQueue(label: "billing-events.backfill.file")
+        let files = BlockingExecutor(name: "backfill-files")
         let hash = try await files.run { try BackfillReader.contentHash(path: absolutePath) }
         let format = options.format ?? BackfillFormat.named(byPath: path)
         var checkpoint = BackfillCheckpoint(
@@ -246,7 +246,7 @@ public struct BackfillImporter: Sendable {
     }
 }
 
-/// Carries a value that is only ever used on one ``BlockingQueue`` across tasks.
+/// Carries a value that is only ever used on one ``BlockingExecutor`` across tasks.
 struct UncheckedBox<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }

@@ -71,7 +71,7 @@ enum ReadModelWriter {
         var sets = ["first_seen_at = LEAST(t.first_seen_at, excluded.first_seen_at)",
                     "updated_at = GREATEST(t.updated_at, excluded.updated_at)"]
         if let register {
-            let version = ["\(register.name)_as_of", "\(register.name)_rank", "\(register.name)_event_id"]
+            let version = register.versionColumns.map(\.name)
             columns += version
             selects += ["u.v_as_of::timestamptz", "u.v_rank::integer", "u.v_event_id"]
             names += ["v_as_of", "v_rank", "v_event_id"]
@@ -136,7 +136,8 @@ enum ReadModelWriter {
 
     /// True when the incoming row's version of `register` is greater than the stored one (or there is none).
     private static func newer(_ register: ReadModelRegister) -> String {
-        let (asOf, rank, event) = ("\(register.name)_as_of", "\(register.name)_rank", "\(register.name)_event_id")
+        let version = register.versionColumns.map(\.name)
+        let (asOf, rank, event) = (version[0], version[1], version[2])
         return "(t.\(asOf) IS NULL OR (excluded.\(asOf), excluded.\(rank), excluded.\(event)) > (t.\(asOf), t.\(rank), t.\(event)))"
     }
 

@@ -1,5 +1,6 @@
 import Foundation
-@testable import Postgres
+import Postgres
+@testable import PostgresServer
 import TestSupport
 import Testing
 

@@ -1,14 +1,6 @@
 import Foundation
 import Logging
-
-/// Why the embedded development database could not be prepared.
-public struct EmbeddedPostgresError: Error, Sendable, CustomStringConvertible {
-    /// What went wrong and what to do about it.
-    public var message: String
-    /// Wraps a message.
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
+import Postgres
 
 /// A private PostgreSQL cluster that the program creates with the installed `initdb` and runs with
 /// `pg_ctl`, listening only on a Unix socket: the embedded development database, and the
@@ -94,7 +86,7 @@ public struct EmbeddedPostgres: Sendable {
     /// Creates the cluster if needed, starts it if it is not running, creates the database, and
     /// returns how to connect. Safe to call from several processes at once.
     public func start(logger: Logger) async throws -> PostgresConfiguration {
-        _ = try await onDedicatedThread { try prepare(logger: logger, join: false) }
+        _ = try await BlockingExecutor.detached { try prepare(logger: logger, join: false) }
         try await createDatabaseIfMissing(logger: logger)
         return configuration
     }
@@ -103,7 +95,7 @@ public struct EmbeddedPostgres: Sendable {
     /// lease is released: the last user to release a server that a lease's `start` launched stops
     /// it, while a server another process still uses keeps running.
     public func acquire(logger: Logger) async throws -> (PostgresConfiguration, Lease) {
-        let lease = try await onDedicatedThread { try prepare(logger: logger, join: true)! }
+        let lease = try await BlockingExecutor.detached { try prepare(logger: logger, join: true)! }
         do {
             try await createDatabaseIfMissing(logger: logger)
         } catch {
@@ -115,7 +107,7 @@ public struct EmbeddedPostgres: Sendable {
 
     /// Stops the server if it runs.
     public func stop(mode: StopMode = .fast) async throws {
-        try await onDedicatedThread { try stopNow(mode: mode) }
+        try await BlockingExecutor.detached { try stopNow(mode: mode) }
     }
 
     /// Stops the server if it runs, blocking the calling thread (for exit handlers).

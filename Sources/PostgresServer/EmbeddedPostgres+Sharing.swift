@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Postgres
 import Synchronization
 
 extension EmbeddedPostgres {
@@ -14,7 +15,7 @@ extension EmbeddedPostgres {
     public static func forProject(_ directory: String, logger: Logger) async throws -> EmbeddedPostgres {
         let project = URL(fileURLWithPath: directory).standardizedFileURL.path
         let local = EmbeddedPostgres(options: Options(dataDirectory: project + "/postgres"))
-        return try await onDedicatedThread {
+        return try await BlockingExecutor.detached {
             try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
             let tools = try ClusterTools(options: local.options)
             guard tools.runAs != nil, !tools.canEnter(project) else { return local }
@@ -54,7 +55,7 @@ extension EmbeddedPostgres {
     /// Stops the server and deletes the cluster and its lock files (and the relocation directory
     /// of a relocated one); refused while a process holds a lease on it.
     public func remove() async throws {
-        try await onDedicatedThread { try removeNow() }
+        try await BlockingExecutor.detached { try removeNow() }
     }
 
     /// ``remove()``, blocking the calling thread.

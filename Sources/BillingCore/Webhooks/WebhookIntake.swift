@@ -1,13 +1,5 @@
 import Foundation
 
-/// What became of a verified webhook body before it reaches the database.
-public enum IntakeResult: Sendable {
-    /// Understood: store this event.
-    case event(NormalizedEvent, IncomingDelivery)
-    /// Verified but not understood: keep the delivery in quarantine with the reason.
-    case quarantine(QuarantineReason, IncomingDelivery)
-}
-
 /// The receiver's pure part: verify the raw bytes, then normalize. No I/O, so it is unit-tested
 /// without a server or database.
 public struct WebhookIntake: Sendable {

@@ -7,9 +7,3 @@ public enum Provider: String, Sendable, CaseIterable, Codable {
     /// The prefix of this provider's configuration variables (`FLEXPRICE_WEBHOOK_SECRETS`).
     public var environmentPrefix: String { rawValue.uppercased() }
 }
-
-/// The provider account mode an event belongs to.
-public enum ProviderEnvironment: String, Sendable, CaseIterable, Codable {
-    case live
-    case test
-}

@@ -30,7 +30,7 @@ func seconds(_ duration: Duration) -> Double {
 func measure(_ argv: [String], log: String) throws -> (status: Int32, seconds: Double, peakMiB: Double) {
     var pid: pid_t = 0
     let cArguments = argv.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
+    defer { for argument in cArguments { free(argument) } }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -52,7 +52,8 @@ func padded(_ body: String, _ index: Int) -> String {
     var item = 0
     while body.utf8.count + context.utf8.count < 1950 {
         if item > 0 { context += "," }
-        context += #"{"sku":"sku_\#(index % 977)_\#(item)","description":"Usage tier \#(item) for period \#(index % 12 + 1)","quantity":"\#(item + 1)","unit_amount":"\#(index % 90 + 1).\#(item % 10)0"}"#
+        context +=
+            #"{"sku":"sku_\#(index % 977)_\#(item)","description":"Usage tier \#(item) for period \#(index % 12 + 1)","quantity":"\#(item + 1)","unit_amount":"\#(index % 90 + 1).\#(item % 10)0"}"#
         item += 1
     }
     return String(body.dropLast()) + context + "]}}"
@@ -102,26 +103,30 @@ while written < eventCount {
         ndjsonBytes += line.utf8.count + 1
         guard runBaseline else { continue }
         let (event, delivery) = (item.event, item.delivery)
-        PostgresCopyWriter.appendTextRow([
-            event.id.uuidString.lowercased(), event.provider.rawValue, event.environment.rawValue, event.eventType,
-            event.entityKind.rawValue, event.entityID, event.customerID, timestamp(event.occurredAt), timestamp(event.asOf),
-            event.amountText, event.currency, event.dedupeKey, event.providerEventID, "\\x" + Hex.encode(delivery.bodySHA256),
-            "\\x" + Hex.encode(delivery.body), "{}", "backfill", delivery.source, delivery.deliveryID,
-            timestamp(delivery.deliveryTimestamp), timestamp(receivedAt),
-        ], to: &copyRows)
+        PostgresCopyWriter.appendTextRow(
+            [
+                event.id.uuidString.lowercased(), event.provider.rawValue, event.environment.rawValue, event.eventType,
+                event.entityKind.rawValue, event.entityID, event.customerID, timestamp(event.occurredAt), timestamp(event.asOf),
+                event.amountText, event.currency, event.dedupeKey, event.providerEventID, "\\x" + Hex.encode(delivery.bodySHA256),
+                "\\x" + Hex.encode(delivery.body), "{}", "backfill", delivery.source, delivery.deliveryID,
+                timestamp(delivery.deliveryTimestamp), timestamp(receivedAt),
+            ], to: &copyRows)
     }
     for (provider, text) in lines { outputs[provider]!.write(Data(text.utf8)) }
     copyFile.write(Data(copyRows))
 }
 for handle in outputs.values { try handle.close() }
 try copyFile.close()
-print(String(format: "generated %d events, %.0f MiB of NDJSON (%.0f bytes per event) in %.0f s",
-    written, Double(ndjsonBytes) / 1_048_576, Double(ndjsonBytes) / Double(written), seconds(ContinuousClock.now - started)))
+print(
+    String(
+        format: "generated %d events, %.0f MiB of NDJSON (%.0f bytes per event) in %.0f s",
+        written, Double(ndjsonBytes) / 1_048_576, Double(ndjsonBytes) / Double(written), seconds(ContinuousClock.now - started)))
 
 // 2. The server.
-let cluster = EmbeddedPostgres(options: .init(
-    dataDirectory: scratch + "/data", database: "bench",
-    serverSettings: ["shared_buffers": "'512MB'", "max_wal_size": "'8GB'", "checkpoint_timeout": "'30min'"], fastInit: true))
+let cluster = EmbeddedPostgres(
+    options: .init(
+        dataDirectory: scratch + "/data", database: "bench",
+        serverSettings: ["shared_buffers": "'512MB'", "max_wal_size": "'8GB'", "checkpoint_timeout": "'30min'"], fastInit: true))
 let configuration = try await cluster.start(logger: logger)
 defer {
     try? cluster.stopNow(mode: .immediate)
@@ -142,13 +147,18 @@ func reset() async throws {
 var baselineRate: Double?
 if runBaseline {
     let psql = ["/usr/bin/psql", "/usr/lib/postgresql/15/bin/psql"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "psql"
-    let result = try measure([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", configuration.connectionString, "-c",
-        "\\copy billing.events (\(columns)) FROM '\(scratch)/normalized.copy'"], log: scratch + "/psql.log")
+    let result = try measure(
+        [
+            psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", configuration.connectionString, "-c",
+            "\\copy billing.events (\(columns)) FROM '\(scratch)/normalized.copy'",
+        ], log: scratch + "/psql.log")
     let stored = try await storedEvents()
     guard result.status == 0, stored == Int64(written) else { fatalError("baseline failed: exit \(result.status), \(stored) rows") }
     baselineRate = Double(written) / result.seconds
-    print(String(format: "psql \\copy (normalized rows):  %8.0f events/s  %6.1f s  peak RSS %5.1f MiB (psql)",
-        baselineRate!, result.seconds, result.peakMiB))
+    print(
+        String(
+            format: "psql \\copy (normalized rows):  %8.0f events/s  %6.1f s  peak RSS %5.1f MiB (psql)",
+            baselineRate!, result.seconds, result.peakMiB))
     try await reset()
 }
 
@@ -156,10 +166,15 @@ let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComp
 var totalSeconds = 0.0
 var peak = 0.0
 for provider in providers {
-    let result = try measure([binary, "backfill", "--database-url", configuration.connectionString, "--provider", provider.rawValue,
-        "\(scratch)/\(provider.rawValue).ndjson"], log: scratch + "/backfill.log")
+    let result = try measure(
+        [
+            binary, "backfill", "--database-url", configuration.connectionString, "--provider", provider.rawValue,
+            "\(scratch)/\(provider.rawValue).ndjson",
+        ], log: scratch + "/backfill.log")
     guard result.status == 0 else {
-        fatalError("backfill of \(provider.rawValue) exited with \(result.status): \((try? String(contentsOfFile: scratch + "/backfill.log", encoding: .utf8)) ?? "")")
+        fatalError(
+            "backfill of \(provider.rawValue) exited with \(result.status): \((try? String(contentsOfFile: scratch + "/backfill.log", encoding: .utf8)) ?? "")"
+        )
     }
     totalSeconds += result.seconds
     peak = max(peak, result.peakMiB)
@@ -167,6 +182,8 @@ for provider in providers {
 let stored = try await storedEvents()
 guard stored == Int64(written) else { fatalError("backfill stored \(stored) of \(written) events") }
 let rate = Double(written) / totalSeconds
-print(String(format: "billing-events backfill:        %8.0f events/s  %6.1f s  peak RSS %5.1f MiB%@",
-    rate, totalSeconds, peak, baselineRate.map { String(format: "  → %.2f× the \\copy rate", rate / $0) } ?? ""))
+print(
+    String(
+        format: "billing-events backfill:        %8.0f events/s  %6.1f s  peak RSS %5.1f MiB%@",
+        rate, totalSeconds, peak, baselineRate.map { String(format: "  → %.2f× the \\copy rate", rate / $0) } ?? ""))
 await pool.close()

@@ -20,16 +20,18 @@ let scratch = NSTemporaryDirectory() + "billing-events-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
 chmod(scratch, 0o755)
 // Commits are not flushed to disk, so the figures measure the client path, not this VM's fsync.
-let cluster = EmbeddedPostgres(options: .init(
-    dataDirectory: scratch + "/data", database: "bench",
-    serverSettings: ["synchronous_commit": "off", "max_connections": "200", "shared_buffers": "'256MB'"],
-    fastInit: true))
+let cluster = EmbeddedPostgres(
+    options: .init(
+        dataDirectory: scratch + "/data", database: "bench",
+        serverSettings: ["synchronous_commit": "off", "max_connections": "200", "shared_buffers": "'256MB'"],
+        fastInit: true))
 let configuration = try await cluster.start(logger: logger)
 defer {
     try? cluster.stopNow(mode: .immediate)
     try? FileManager.default.removeItem(atPath: scratch)
 }
-let binDirectory = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin"]
+let binDirectory =
+    ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin"]
     .first { FileManager.default.isExecutableFile(atPath: $0 + "/pgbench") } ?? "/usr/bin"
 
 let admin = try await PostgresConnection.connect(configuration, logger: logger)
@@ -139,7 +141,9 @@ func pgbenchInserts(clients: Int, mode: String) throws -> (rate: Double, cpu: Do
     return (rate, (cpuSeconds(RUSAGE_CHILDREN.rawValue) - cpuBefore) / (rate * Double(seconds)) * 1e6)
 }
 
-print("billing-events postgres-bench: \(seconds) s per run, 2 KB jsonb rows, server \(try await admin.query("SHOW server_version").first!.decode(String.self, at: 0))")
+print(
+    "billing-events postgres-bench: \(seconds) s per run, 2 KB jsonb rows, server \(try await admin.query("SHOW server_version").first!.decode(String.self, at: 0))"
+)
 print("")
 print("single-row INSERT … ON CONFLICT DO NOTHING (rows/s; latency ms)")
 print("wrapper query: each insert its own `await connection.query` (hops to the connection thread and back)")
@@ -156,10 +160,11 @@ for clients in [1, 16, 64] {
     for batched in [false, true] {
         try await admin.query("TRUNCATE bench_events")
         let wrapper = try await wrapperInserts(clients: clients, batched: batched)
-        print(String(
-            format: "%7d | %@ | %6.0f | %6.2f | %6.2f | %17.1f | %16.2fx | %18.2fx",
-            clients, batched ? "wrapper perform " : "wrapper query   ", wrapper.rate, wrapper.p50, wrapper.p99, wrapper.cpu,
-            wrapper.rate / simple.rate, wrapper.rate / prepared.rate))
+        print(
+            String(
+                format: "%7d | %@ | %6.0f | %6.2f | %6.2f | %17.1f | %16.2fx | %18.2fx",
+                clients, batched ? "wrapper perform " : "wrapper query   ", wrapper.rate, wrapper.p50, wrapper.p99, wrapper.cpu,
+                wrapper.rate / simple.rate, wrapper.rate / prepared.rate))
     }
 }
 
@@ -193,20 +198,24 @@ var psqlTimes: [Double] = []
 var wrapperTimes: [Double] = []
 for _ in 0..<3 {
     try await admin.query("TRUNCATE bench_copy")
-    psqlTimes.append(try await timed {
-        _ = try runProcess("/usr/bin/psql", pgArguments + ["-v", "ON_ERROR_STOP=1", "-c", "\\copy bench_copy (id, label, amount, body) FROM '\(csvPath)' (FORMAT csv)"])
-    })
+    psqlTimes.append(
+        try await timed {
+            _ = try runProcess(
+                "/usr/bin/psql",
+                pgArguments + ["-v", "ON_ERROR_STOP=1", "-c", "\\copy bench_copy (id, label, amount, body) FROM '\(csvPath)' (FORMAT csv)"])
+        })
     try await admin.query("TRUNCATE bench_copy")
-    wrapperTimes.append(try await timed {
-        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: csvPath))
-        defer { try? input.close() }
-        let copied = try await admin.copyIn(PostgresQuery(unsafeSQL: copySQL)) { writer in
-            while let data = try input.read(upToCount: 1 << 20), !data.isEmpty {
-                try await writer.write(bytes: data)
+    wrapperTimes.append(
+        try await timed {
+            let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: csvPath))
+            defer { try? input.close() }
+            let copied = try await admin.copyIn(PostgresQuery(unsafeSQL: copySQL)) { writer in
+                while let data = try input.read(upToCount: 1 << 20), !data.isEmpty {
+                    try await writer.write(bytes: data)
+                }
             }
-        }
-        precondition(copied == copyRows, "copied \(copied)")
-    })
+            precondition(copied == copyRows, "copied \(copied)")
+        })
 }
 let psqlBest = psqlTimes.min()!
 let wrapperBest = wrapperTimes.min()!

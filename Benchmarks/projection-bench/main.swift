@@ -40,9 +40,10 @@ func peakRSSMiB() -> Double {
 let scratch = NSTemporaryDirectory() + "billing-events-projection-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
 chmod(scratch, 0o755)
-let cluster = EmbeddedPostgres(options: .init(
-    dataDirectory: scratch + "/data", database: "bench",
-    serverSettings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], fastInit: true))
+let cluster = EmbeddedPostgres(
+    options: .init(
+        dataDirectory: scratch + "/data", database: "bench",
+        serverSettings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], fastInit: true))
 let configuration = try await cluster.start(logger: logger)
 defer {
     try? cluster.stopNow(mode: .immediate)
@@ -73,7 +74,8 @@ print("generating \(eventCount) events…")
 var started = ContinuousClock.now
 let events = try generate(seed: 1, count: eventCount)
 for chunk in stride(from: 0, to: events.count, by: 5000).map({ events[$0..<min($0 + 5000, events.count)] }) {
-    try await pool.query("""
+    try await pool.query(
+        """
         INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id,
             occurred_at, as_of, amount, currency, dedupe_key, provider_event_id, body_sha256, raw_body, channel, received_at)
         SELECT id, provider, environment, event_type, entity_kind, entity_id, customer_id, occurred_at, as_of, amount::numeric, currency,
@@ -97,7 +99,8 @@ func readLog(fold: Bool) async throws -> (events: Int, writes: Int, seconds: Dou
     let (events, writes) = try await pool.withConnection { connection in
         try await connection.perform { connection in
             var checkpoint = LogCheckpoint.start
-            var events = 0, writes = 0
+            var events = 0
+            var writes = 0
             while true {
                 let batch = try EventLogReader.read(after: checkpoint, limit: 2000, on: connection)
                 guard let last = batch.last else { break }
@@ -116,11 +119,13 @@ let (_, foldedWrites, foldSeconds) = try await readLog(fold: true)
 /// Waits until every checkpoint has reached the newest event (a cheap check, unlike counting the lag).
 func waitUntilCaughtUp() async throws {
     while true {
-        let behind = try await pool.query("""
+        let behind = try await pool.query(
+            """
             SELECT count(*) FROM billing.projection_checkpoints c,
                 (SELECT transaction_id, position FROM billing.events ORDER BY transaction_id DESC, position DESC LIMIT 1) e
             WHERE (c.transaction_id, c.position) < (e.transaction_id, e.position)
-            """).decodeColumn(Int64.self)[0]
+            """
+        ).decodeColumn(Int64.self)[0]
         if behind == 0 { return }
         try await Task.sleep(for: .milliseconds(20))
     }
@@ -129,13 +134,15 @@ func waitUntilCaughtUp() async throws {
 // Catch-up: all four projections from an empty checkpoint.
 let lags = Mutex<[String: [Double]]>([:])
 let measuring = Atomic<Bool>(false)
-let options = ProjectionOptions(batchSize: 2000, onBatch: { projection, result in
-    guard measuring.load(ordering: .relaxed), !result.applied.isEmpty else { return }
-    let now = Date()
-    lags.withLock { lags in
-        lags[projection.name, default: []] += result.applied.map { now.timeIntervalSince($0.receivedAt) }
-    }
-})
+let options = ProjectionOptions(
+    batchSize: 2000,
+    onBatch: { projection, result in
+        guard measuring.load(ordering: .relaxed), !result.applied.isEmpty else { return }
+        let now = Date()
+        lags.withLock { lags in
+            lags[projection.name, default: []] += result.applied.map { now.timeIntervalSince($0.receivedAt) }
+        }
+    })
 started = ContinuousClock.now
 let projector = Projector(configuration: configuration, options: options, logger: logger)
 let projectorTask = Task { try await projector.run() }
@@ -145,9 +152,14 @@ let statuses = try await ProjectionStatus.load(on: pool)
 print("")
 print("catch-up from an empty checkpoint, \(events.count) events, 4 projections in parallel:")
 print(String(format: "  baseline: read the log in commit order      %8.0f events/s  (%.1f s)", Double(readCount) / readSeconds, readSeconds))
-print(String(format: "  reference: read and fold, no writes          %8.0f events/s  (%.1f s, %d writes)", Double(readCount) / foldSeconds, foldSeconds, foldedWrites))
-print(String(format: "  projected (all projections, wall time)      %8.0f events/s  (%.1f s, %.2fx the read baseline's time)",
-    Double(events.count) / catchUpSeconds, catchUpSeconds, catchUpSeconds / readSeconds))
+print(
+    String(
+        format: "  reference: read and fold, no writes          %8.0f events/s  (%.1f s, %d writes)", Double(readCount) / foldSeconds, foldSeconds,
+        foldedWrites))
+print(
+    String(
+        format: "  projected (all projections, wall time)      %8.0f events/s  (%.1f s, %.2fx the read baseline's time)",
+        Double(events.count) / catchUpSeconds, catchUpSeconds, catchUpSeconds / readSeconds))
 for status in statuses { print("    \(status.projection.name): \(status.eventsApplied) events applied") }
 for table in ReadModelTable.allCases {
     let rows = try await pool.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM billing.\(table.rawValue)")).decodeColumn(Int64.self)[0]
@@ -199,7 +211,9 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                 next += interval
                 var delivery = load[index].1
                 delivery.receivedAt = Date()
-                let record = DeliveryRecord(receivedAt: delivery.receivedAt, provider: delivery.provider.rawValue, environment: delivery.environment.rawValue, outcome: .stored, httpStatus: 200, bodyBytes: delivery.body.count)
+                let record = DeliveryRecord(
+                    receivedAt: delivery.receivedAt, provider: delivery.provider.rawValue, environment: delivery.environment.rawValue,
+                    outcome: .stored, httpStatus: 200, bodyBytes: delivery.body.count)
                 _ = try await ingestor.ingest(.event(load[index].0, delivery), record: record)
                 let ack = Date().timeIntervalSince(delivery.receivedAt)
                 acks.withLock { $0.append(ack) }
@@ -215,14 +229,20 @@ projectorTask.cancel()
 ingestorTask.cancel()
 _ = await projectorTask.result
 print("")
-print(String(format: "steady state: %d events ingested in %.1f s (%.0f events/s offered at %d/s, %d clients, durable commits)",
-    load.count, loadElapsed, Double(load.count) / loadElapsed, targetRate, clients))
+print(
+    String(
+        format: "steady state: %d events ingested in %.1f s (%.0f events/s offered at %d/s, %d clients, durable commits)",
+        load.count, loadElapsed, Double(load.count) / loadElapsed, targetRate, clients))
 let ackTimes = acks.withLock { $0 }
-print(String(format: "  baseline: receipt → ingest acknowledged     p50 %6.1f ms   p99 %6.1f ms",
-    percentile(ackTimes, 0.5) * 1000, percentile(ackTimes, 0.99) * 1000))
+print(
+    String(
+        format: "  baseline: receipt → ingest acknowledged     p50 %6.1f ms   p99 %6.1f ms",
+        percentile(ackTimes, 0.5) * 1000, percentile(ackTimes, 0.99) * 1000))
 for (name, values) in lags.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-    print(String(format: "  lag receipt → projected %-14@ p50 %6.1f ms   p99 %6.1f ms   (%d events)",
-        name as NSString, percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000, values.count))
+    print(
+        String(
+            format: "  lag receipt → projected %-14@ p50 %6.1f ms   p99 %6.1f ms   (%d events)",
+            name as NSString, percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000, values.count))
 }
 print(String(format: "peak RSS of the benchmark process (generator, projector, ingestor): %.0f MiB", peakRSSMiB()))
 await pool.close()

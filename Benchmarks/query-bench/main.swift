@@ -29,15 +29,17 @@ logger.logLevel = .warning
 let scratch = NSTemporaryDirectory() + "billing-events-query-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
 chmod(scratch, 0o755)
-let cluster = EmbeddedPostgres(options: .init(
-    dataDirectory: scratch + "/data", database: "bench",
-    serverSettings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], fastInit: true))
+let cluster = EmbeddedPostgres(
+    options: .init(
+        dataDirectory: scratch + "/data", database: "bench",
+        serverSettings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], fastInit: true))
 let configuration = try await cluster.start(logger: logger)
 defer {
     try? cluster.stopNow(mode: .immediate)
     try? FileManager.default.removeItem(atPath: scratch)
 }
-let binDirectory = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin"]
+let binDirectory =
+    ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin"]
     .first { FileManager.default.isExecutableFile(atPath: $0 + "/pgbench") } ?? "/usr/bin"
 let pgArguments = ["-h", cluster.socketDirectory, "-p", "5432", "-U", "postgres", "bench"]
 
@@ -57,26 +59,30 @@ try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logge
 
 print("seeding \(paymentCount) payments…")
 var started = ContinuousClock.now
-try await pool.query(PostgresQuery(unsafeSQL: """
-    INSERT INTO billing.payments (id, provider, environment, provider_id, external_id, customer_id, customer_provider_id, status,
-        provider_status, amount, currency, amount_refunded, amount_refundable, card_brand, card_last4, payment_method_type,
-        succeeded_at, first_seen_at, updated_at, created_at, details_as_of, details_rank, details_event_id)
-    SELECT billing.read_model_id('payments', p.provider, 'live', 'pay_' || g), p.provider, 'live', 'pay_' || g, 'order_' || g,
-        billing.read_model_id('customers', p.provider, 'live', 'cust_' || (g % 50000)), 'cust_' || (g % 50000), s.status, s.status,
-        (g % 10000) / 100.0 + 1, 'USD', 0, (g % 10000) / 100.0 + 1, 'visa', '4242', 'card',
-        t.ts, t.ts, t.ts, t.ts, t.ts, 4, gen_random_uuid()
-    FROM generate_series(1, \(paymentCount)) AS g,
-        LATERAL (SELECT (ARRAY['mintcash', 'flexprice'])[1 + g % 2] AS provider) AS p,
-        LATERAL (SELECT (ARRAY['succeeded', 'succeeded', 'succeeded', 'failed', 'pending', 'refunded'])[1 + (g / 2) % 6] AS status) AS s,
-        LATERAL (SELECT timestamptz '2025-01-01' + g * interval '30 seconds' AS ts) AS t
-    """))
-try await pool.query(PostgresQuery(unsafeSQL: """
-    INSERT INTO billing.refunds (id, provider, environment, provider_id, payment_id, payment_provider_id, status, provider_status,
-        amount, currency, first_seen_at, updated_at, created_at)
-    SELECT gen_random_uuid(), p.provider, 'live', 'rfd_' || p.provider_id, p.id, p.provider_id, 'succeeded', 'succeeded', 1, 'USD',
-        p.created_at, p.created_at, p.created_at
-    FROM billing.payments p WHERE p.status = 'refunded' LIMIT \(paymentCount / 10)
-    """))
+try await pool.query(
+    PostgresQuery(
+        unsafeSQL: """
+            INSERT INTO billing.payments (id, provider, environment, provider_id, external_id, customer_id, customer_provider_id, status,
+                provider_status, amount, currency, amount_refunded, amount_refundable, card_brand, card_last4, payment_method_type,
+                succeeded_at, first_seen_at, updated_at, created_at, details_as_of, details_rank, details_event_id)
+            SELECT billing.read_model_id('payments', p.provider, 'live', 'pay_' || g), p.provider, 'live', 'pay_' || g, 'order_' || g,
+                billing.read_model_id('customers', p.provider, 'live', 'cust_' || (g % 50000)), 'cust_' || (g % 50000), s.status, s.status,
+                (g % 10000) / 100.0 + 1, 'USD', 0, (g % 10000) / 100.0 + 1, 'visa', '4242', 'card',
+                t.ts, t.ts, t.ts, t.ts, t.ts, 4, gen_random_uuid()
+            FROM generate_series(1, \(paymentCount)) AS g,
+                LATERAL (SELECT (ARRAY['mintcash', 'flexprice'])[1 + g % 2] AS provider) AS p,
+                LATERAL (SELECT (ARRAY['succeeded', 'succeeded', 'succeeded', 'failed', 'pending', 'refunded'])[1 + (g / 2) % 6] AS status) AS s,
+                LATERAL (SELECT timestamptz '2025-01-01' + g * interval '30 seconds' AS ts) AS t
+            """))
+try await pool.query(
+    PostgresQuery(
+        unsafeSQL: """
+            INSERT INTO billing.refunds (id, provider, environment, provider_id, payment_id, payment_provider_id, status, provider_status,
+                amount, currency, first_seen_at, updated_at, created_at)
+            SELECT gen_random_uuid(), p.provider, 'live', 'rfd_' || p.provider_id, p.id, p.provider_id, 'succeeded', 'succeeded', 1, 'USD',
+                p.created_at, p.created_at, p.created_at
+            FROM billing.payments p WHERE p.status = 'refunded' LIMIT \(paymentCount / 10)
+            """))
 try await pool.query("VACUUM ANALYZE")
 print(String(format: "seeded in %.1f s", Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))
 
@@ -98,10 +104,13 @@ try await Task.sleep(for: .seconds(1))
 let filters: [(name: String, value: String)] = [("provider", "mintcash"), ("status", "succeeded"), ("limit", "20")]
 let matching = try await pool.query("SELECT count(*) FROM billing.payments WHERE provider = 'mintcash' AND status = 'succeeded'")
     .first!.decode(Int.self, at: 0)
-let deepRow = try await pool.query(PostgresQuery(unsafeSQL: """
-    SELECT (extract(epoch FROM created_at) * 1000000)::bigint, id::text FROM billing.payments
-    WHERE provider = 'mintcash' AND status = 'succeeded' ORDER BY created_at DESC, id DESC OFFSET \(matching * 9 / 10) LIMIT 1
-    """)).first!.decode((Int64, String).self)
+let deepRow = try await pool.query(
+    PostgresQuery(
+        unsafeSQL: """
+            SELECT (extract(epoch FROM created_at) * 1000000)::bigint, id::text FROM billing.payments
+            WHERE provider = 'mintcash' AND status = 'succeeded' ORDER BY created_at DESC, id DESC OFFSET \(matching * 9 / 10) LIMIT 1
+            """)
+).first!.decode((Int64, String).self)
 let firstRequest = try ListRequest(filters, resource: "payments", filters: ListResource.payments.filters, cursors: signer)
 let cursor = signer.cursor(after: PageKey(time: deepRow.0, tiebreak: deepRow.1), binding: firstRequest.binding(resource: "payments"))
 let deepRequest = try ListRequest(filters + [("cursor", cursor)], resource: "payments", filters: ListResource.payments.filters, cursors: signer)
@@ -117,13 +126,19 @@ func inlinedSQL(_ request: ListRequest) -> String {
     return sql.split(separator: "\n").joined(separator: " ") + ";\n"
 }
 
-struct Figures { var rate: Double; var p50: Double; var p99: Double }
+struct Figures {
+    var rate: Double
+    var p50: Double
+    var p99: Double
+}
 
 func wrk(_ path: String) throws -> Figures {
-    let output = try run("/usr/bin/wrk", [
-        "-t", "2", "-c", String(clients), "-d", "\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)",
-        "http://127.0.0.1:\(port)\(path)",
-    ])
+    let output = try run(
+        "/usr/bin/wrk",
+        [
+            "-t", "2", "-c", String(clients), "-d", "\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)",
+            "http://127.0.0.1:\(port)\(path)",
+        ])
     guard !output.contains("Non-2xx") else { throw EmbeddedPostgresError("the API answered errors: \(output)") }
     func milliseconds(_ label: String) -> Double {
         guard let line = output.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }),
@@ -134,7 +149,8 @@ func wrk(_ path: String) throws -> Figures {
         if token.hasSuffix("ms") { return value }
         return (Double(token.dropLast().filter { "0123456789.".contains($0) }) ?? .nan) * 1000
     }
-    let rate = output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
+    let rate =
+        output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
         .flatMap { Double($0.split(separator: " ").last!) } ?? .nan
     return Figures(rate: rate, p50: milliseconds("50%"), p99: milliseconds("99%"))
 }
@@ -145,10 +161,13 @@ func pgbench(_ request: ListRequest, name: String) throws -> Figures {
     let log = scratch + "/\(name)-log"
     try FileManager.default.createDirectory(atPath: log, withIntermediateDirectories: true)
     chmod(log, 0o777)
-    let output = try run(binDirectory + "/pgbench", [
-        "-n", "-M", "prepared", "-f", script, "-c", String(clients), "-j", "2", "-T", String(seconds), "-l", "--log-prefix", log + "/tx",
-    ] + pgArguments)
-    let rate = output.split(separator: "\n").first { $0.contains("tps =") }
+    let output = try run(
+        binDirectory + "/pgbench",
+        [
+            "-n", "-M", "prepared", "-f", script, "-c", String(clients), "-j", "2", "-T", String(seconds), "-l", "--log-prefix", log + "/tx",
+        ] + pgArguments)
+    let rate =
+        output.split(separator: "\n").first { $0.contains("tps =") }
         .flatMap { Double($0.split(separator: "=")[1].split(separator: " ")[0]) } ?? .nan
     // Per-transaction log lines: client, transaction, latency µs, …
     var latencies: [Double] = []
@@ -165,8 +184,9 @@ func pgbench(_ request: ListRequest, name: String) throws -> Figures {
 let firstPath = "/v1/payments?provider=mintcash&status=succeeded&limit=20"
 let deepPath = firstPath + "&cursor=\(cursor)"
 print("")
-print("filtered list GET \(firstPath): \(matching) matching of \(paymentCount) payments; \(clients) connections "
-    + "(API pool of \(poolSize) database connections), \(seconds) s per run")
+print(
+    "filtered list GET \(firstPath): \(matching) matching of \(paymentCount) payments; \(clients) connections "
+        + "(API pool of \(poolSize) database connections), \(seconds) s per run")
 print("run                          |   req/s | p50 ms | p99 ms")
 let apiFirst = try wrk(firstPath)
 let apiDeep = try wrk(deepPath)
@@ -174,10 +194,13 @@ let apiAll = try wrk("/v1/payments?limit=20")
 let sqlFirst = try pgbench(firstRequest, name: "first")
 let sqlDeep = try pgbench(deepRequest, name: "deep")
 let sqlAll = try pgbench(allRequest, name: "all")
-for (label, figures) in [("API first page", apiFirst), ("API page 90% deep", apiDeep), ("API unfiltered first page", apiAll),
-                         ("pgbench same SQL, first page", sqlFirst), ("pgbench same SQL, 90% deep", sqlDeep),
-                         ("pgbench same SQL, unfiltered", sqlAll)] {
-    print(label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " | %7.0f | %6.2f | %6.2f", figures.rate, figures.p50, figures.p99))
+for (label, figures) in [
+    ("API first page", apiFirst), ("API page 90% deep", apiDeep), ("API unfiltered first page", apiAll),
+    ("pgbench same SQL, first page", sqlFirst), ("pgbench same SQL, 90% deep", sqlDeep),
+    ("pgbench same SQL, unfiltered", sqlAll),
+] {
+    print(
+        label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " | %7.0f | %6.2f | %6.2f", figures.rate, figures.p50, figures.p99))
 }
 print("")
 print(String(format: "deep page vs first page (API p50): %.2fx   (target ≤ 1.2x)", apiDeep.p50 / apiFirst.p50))

@@ -19,7 +19,9 @@ func differing(at index: Int) -> [UInt8] {
     bytes[index] ^= 0x5A
     return bytes
 }
-let candidates: [(String, [UInt8])] = [("first byte", differing(at: 0)), ("middle byte", differing(at: 15)), ("last byte", differing(at: 31)), ("equal", expected)]
+let candidates: [(String, [UInt8])] = [
+    ("first byte", differing(at: 0)), ("middle byte", differing(at: 15)), ("last byte", differing(at: 31)), ("equal", expected),
+]
 
 /// What a broken implementation does: return at the first difference.
 @inline(never) func earlyExitEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -52,10 +54,15 @@ func spread(_ values: [Double]) -> Double { values.max()! / values.min()! - 1 }
 let verifier = medians { WebhookVerifier.constantTimeEquals($0, $1) }
 let control = medians { earlyExitEquals($0, $1) }
 for (index, (name, _)) in candidates.enumerated() {
-    print(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " constant-time %7.2f ns   early-exit control %7.2f ns", verifier[index], control[index]))
+    print(
+        name.padding(toLength: 12, withPad: " ", startingAt: 0)
+            + String(format: " constant-time %7.2f ns   early-exit control %7.2f ns", verifier[index], control[index]))
 }
-let verifierSpread = spread(Array(verifier.prefix(3))), controlSpread = spread(Array(control.prefix(3)))
+let verifierSpread = spread(Array(verifier.prefix(3)))
+let controlSpread = spread(Array(control.prefix(3)))
 let ok = verifierSpread < 0.10 && controlSpread > 0.5
-print(String(format: "verdict: %@ (spread over the position of the difference: constant-time %.1f %%, early-exit control %.1f %%)",
-             ok ? "ok" : "FAILED", verifierSpread * 100, controlSpread * 100))
+print(
+    String(
+        format: "verdict: %@ (spread over the position of the difference: constant-time %.1f %%, early-exit control %.1f %%)",
+        ok ? "ok" : "FAILED", verifierSpread * 100, controlSpread * 100))
 exit(ok ? 0 : 1)

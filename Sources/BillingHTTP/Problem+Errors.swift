@@ -27,7 +27,8 @@ extension Problem {
         case is HTTPParserError:
             self.init(status: .badRequest, detail: "the request is not valid HTTP/1.1", code: "malformed_request")
         case let error as QueryParameterError:
-            self.init(status: .badRequest, title: "Invalid parameter", detail: error.description, code: error.code.rawValue, parameter: error.parameter)
+            self.init(
+                status: .badRequest, title: "Invalid parameter", detail: error.description, code: error.code.rawValue, parameter: error.parameter)
         case let error as PostgresError where error.isConnectionLoss:
             self = .unavailable
         case is PostgresPoolError:
@@ -44,7 +45,8 @@ extension Problem {
     /// is left to answer, and it is not a failure of the service, so it is logged and counted apart
     /// from 5xx.
     public static let clientClosedRequest = Problem(
-        status: .init(code: 499, reasonPhrase: "Client Closed Request"), detail: "the client closed the connection before the request arrived in full",
+        status: .init(code: 499, reasonPhrase: "Client Closed Request"),
+        detail: "the client closed the connection before the request arrived in full",
         code: "client_closed_request")
 
     /// The database cannot be reached: retry later.

@@ -89,7 +89,9 @@ public struct QueryController<Context: RequestContext>: Sendable {
         }
     }
 
-    private func object(_ resource: ListResource, _ request: Request, _ context: Context, extraFields: [(String, String)] = []) async throws -> Response {
+    private func object(
+        _ resource: ListResource, _ request: Request, _ context: Context, extraFields: [(String, String)] = []
+    ) async throws -> Response {
         try await single(request) { key in
             let id = try id(context)
             return try await authorized(try await store.object(resource, id: id, extraFields: extraFields, key: key)) { found in
@@ -124,8 +126,10 @@ public struct QueryController<Context: RequestContext>: Sendable {
         do {
             let parts = request.headers[.authorization]?.split(separator: " ", maxSplits: 1) ?? []
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-                let detail = parts.isEmpty
-                    ? "send Authorization: Bearer <token> (create one with billing-events api-keys create)" : "the Authorization header must be Bearer <token>"
+                let detail =
+                    parts.isEmpty
+                    ? "send Authorization: Bearer <token> (create one with billing-events api-keys create)"
+                    : "the Authorization header must be Bearer <token>"
                 throw Self.unauthorized(detail, code: parts.isEmpty ? "missing_token" : "invalid_token")
             }
             var token = parts[1]
@@ -136,7 +140,9 @@ public struct QueryController<Context: RequestContext>: Sendable {
                 let query = try QueryString.parse(request.uri.query).filter { !($0.name == "cursor" && $0.value.isEmpty) }
                 return try await body(query, key)
             } catch let error where error is QueryParameterError || (error as? Problem)?.status == .notFound {
-                guard try await keys.accepts(tokenHash: key) else { throw Self.unauthorized("the token is unknown or revoked", code: "invalid_token") }
+                guard try await keys.accepts(tokenHash: key) else {
+                    throw Self.unauthorized("the token is unknown or revoked", code: "invalid_token")
+                }
                 throw error
             }
         } catch {
@@ -168,7 +174,8 @@ public struct QueryController<Context: RequestContext>: Sendable {
     }
 
     private static func unauthorized(_ detail: String, code: String) -> Problem {
-        Problem(status: .unauthorized, title: "Unauthorized", detail: detail, code: code, headers: [.wwwAuthenticate: "Bearer realm=\"billing-events\""])
+        Problem(
+            status: .unauthorized, title: "Unauthorized", detail: detail, code: code, headers: [.wwwAuthenticate: "Bearer realm=\"billing-events\""])
     }
 
     private func id(_ context: Context) throws -> UUID {

@@ -65,19 +65,23 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         }
 
         guard let provider = Provider(rawValue: providerName) else {
-            throw await refuse(.unknownProvider, Problem(status: .notFound, detail: "no webhook route for provider \"\(providerName)\"", code: "unknown_provider"))
+            throw await refuse(
+                .unknownProvider, Problem(status: .notFound, detail: "no webhook route for provider \"\(providerName)\"", code: "unknown_provider"))
         }
         var environment: ProviderEnvironment?
         if let environmentName {
             guard let named = ProviderEnvironment(rawValue: environmentName) else {
-                throw await refuse(.unknownProvider, Problem(status: .notFound, detail: "environment must be live or test", code: "unknown_environment"))
+                throw await refuse(
+                    .unknownProvider, Problem(status: .notFound, detail: "environment must be live or test", code: "unknown_environment"))
             }
             environment = named
         }
         if let contentType = request.headers[.contentType], !Self.acceptsContentType(contentType) {
             throw await refuse(
                 .unsupportedMediaType,
-                Problem(status: .unsupportedMediaType, detail: "content type \(contentType) cannot carry a webhook; send application/json", code: "unsupported_media_type"))
+                Problem(
+                    status: .unsupportedMediaType, detail: "content type \(contentType) cannot carry a webhook; send application/json",
+                    code: "unsupported_media_type"))
         }
         if let encoding = Self.unsupportedContentEncoding(request.headers) {
             // The signature covers the bytes as the provider sent them before any coding; none of
@@ -116,9 +120,11 @@ public struct WebhookController<Context: RequestContext>: Sendable {
 
         let result: IntakeResult
         do {
-            result = try intake.receive(provider: provider, environment: environment, headers: Self.lowercasedHeaders(request.headers), body: body, now: receivedAt)
+            result = try intake.receive(
+                provider: provider, environment: environment, headers: Self.lowercasedHeaders(request.headers), body: body, now: receivedAt)
         } catch {
-            throw await refuse(.refused, Problem(status: .unauthorized, title: "Signature not accepted", detail: error.message, code: error.code.rawValue))
+            throw await refuse(
+                .refused, Problem(status: .unauthorized, title: "Signature not accepted", detail: error.message, code: error.code.rawValue))
         }
         switch result {
         case let .event(event, _):
@@ -136,9 +142,12 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             record.reason = nil
             throw await refuse(
                 .unavailable,
-                Problem(status: .serviceUnavailable, detail: "the event store is unavailable; the delivery was not stored, retry later", code: error.code.rawValue, headers: [.retryAfter: "5"]))
+                Problem(
+                    status: .serviceUnavailable, detail: "the event store is unavailable; the delivery was not stored, retry later",
+                    code: error.code.rawValue, headers: [.retryAfter: "5"]))
         } catch let error as IngestError {
-            throw await refuse(.unavailable, Problem(status: .internalServerError, detail: "the delivery could not be stored", code: error.code.rawValue))
+            throw await refuse(
+                .unavailable, Problem(status: .internalServerError, detail: "the delivery could not be stored", code: error.code.rawValue))
         }
     }
 

@@ -36,10 +36,12 @@ public struct APIKeyStore: Sendable {
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
         let token = "bek_" + Base64URL.encode(secret)
         let prefix = String(token.prefix(Self.prefixLength))
-        let rows = try await pool.query("""
+        let rows = try await pool.query(
+            """
             INSERT INTO billing.api_keys (name, prefix, token_sha256) VALUES (\(name), \(prefix), \(Data(Self.hash(token: token))))
             RETURNING id, name, prefix, created_at, last_used_at, revoked_at
-            """).rows
+            """
+        ).rows
         return (try Self.key(rows[0]), token)
     }
 
@@ -54,11 +56,13 @@ public struct APIKeyStore: Sendable {
     /// the round of work that answers it.
     public func revoke(_ reference: String) async throws -> APIKey? {
         let id = UUID(uuidString: reference)
-        let rows = try await pool.query("""
+        let rows = try await pool.query(
+            """
             UPDATE billing.api_keys SET revoked_at = COALESCE(revoked_at, now())
             WHERE prefix = \(reference) OR id = \(id)
             RETURNING id, name, prefix, created_at, last_used_at, revoked_at
-            """).rows
+            """
+        ).rows
         return try rows.first.map(Self.key)
     }
 

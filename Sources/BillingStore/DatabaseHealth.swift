@@ -35,7 +35,8 @@ public struct DatabaseHealth: Sendable {
             do {
                 let status = try await runner.status()
                 if status.isCurrent { return Report(reachable: true, migrated: true) }
-                let reason = status.edited.isEmpty
+                let reason =
+                    status.edited.isEmpty
                     ? "migrations pending: \(status.pending.map(String.init).joined(separator: ", "))"
                     : "applied migrations were edited: \(status.edited.map(String.init).joined(separator: ", "))"
                 return Report(reachable: true, migrated: false, reason: reason)

@@ -23,7 +23,7 @@ extension EventIngestor {
             var result = [Result<IngestOutcome, IngestError>](repeating: .failure(unavailable("not written")), count: items.count)
             for (position, (index, _)) in ordered.enumerated() { result[index] = .success(outcomes[position]) }
             return BatchResult(outcomes: result, recordsWritten: true)
-        } catch where isUnavailable(error) {
+        } catch  where isUnavailable(error) {
             let failure = unavailable("\(error)")
             return BatchResult(outcomes: items.map { _ in .failure(failure) }, recordsWritten: false)
         } catch {

@@ -32,7 +32,8 @@ enum EventLog {
     static func existing(
         _ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection
     ) throws -> (id: UUID, position: Int64)? {
-        var query: PostgresQuery = "SELECT id, position FROM billing.events WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)"
+        var query: PostgresQuery =
+            "SELECT id, position FROM billing.events WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)"
         if event.provider == .flexprice {
             query.append(
                 """

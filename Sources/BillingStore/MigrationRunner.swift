@@ -63,15 +63,16 @@ public struct MigrationRunner: Sendable {
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [Migration] {
-        try await connection.simpleQuery(unsafeSQL: """
-            CREATE TABLE IF NOT EXISTS billing_schema_migrations (
-                version     integer PRIMARY KEY,
-                name        text NOT NULL,
-                checksum    text NOT NULL,
-                applied_at  timestamptz NOT NULL DEFAULT now(),
-                duration_ms integer NOT NULL
-            )
-            """)
+        try await connection.simpleQuery(
+            unsafeSQL: """
+                CREATE TABLE IF NOT EXISTS billing_schema_migrations (
+                    version     integer PRIMARY KEY,
+                    name        text NOT NULL,
+                    checksum    text NOT NULL,
+                    applied_at  timestamptz NOT NULL DEFAULT now(),
+                    duration_ms integer NOT NULL
+                )
+                """)
         let current = try await status(on: connection)
         if let version = current.edited.first, let migration = migrations.first(where: { $0.version == version }) {
             throw MigrationError(
@@ -93,13 +94,15 @@ public struct MigrationRunner: Sendable {
             let apply = { (connection: PostgresConnection) async throws -> Int in
                 for statement in migration.statements { try await connection.simpleQuery(unsafeSQL: statement) }
                 let milliseconds = Int((clock.now - start) / .milliseconds(1))
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO billing_schema_migrations (version, name, checksum, duration_ms)
                     VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds))
                     """)
                 return milliseconds
             }
-            let milliseconds = migration.transactional
+            let milliseconds =
+                migration.transactional
                 ? try await connection.withTransaction { try await apply($0) }
                 : try await apply(connection)
             logger.info("applied migration", metadata: ["migration": "\(migration.name)", "ms": "\(milliseconds)"])

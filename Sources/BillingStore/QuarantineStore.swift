@@ -113,7 +113,8 @@ public struct QuarantineStore: Sendable {
               AND (\(ids.map { $0.map(Int.init) })::bigint[] IS NULL OR id = ANY(\(ids.map { $0.map(Int.init) })::bigint[]))
               AND (\(providers?.map(\.rawValue))::text[] IS NULL OR provider = ANY(\(providers?.map(\.rawValue))::text[]))
             RETURNING id
-            """).decodeColumn(Int64.self).sorted()
+            """
+        ).decodeColumn(Int64.self).sorted()
     }
 
     /// Re-normalizes open entries (the given ids, or all open ones of `provider`, or all), each in
@@ -127,7 +128,8 @@ public struct QuarantineStore: Sendable {
               AND (\(ids.map { $0.map(Int.init) })::bigint[] IS NULL OR id = ANY(\(ids.map { $0.map(Int.init) })::bigint[]))
               AND (\(provider?.rawValue)::text IS NULL OR provider = \(provider?.rawValue))
             ORDER BY id
-            """).decodeColumn(Int64.self)
+            """
+        ).decodeColumn(Int64.self)
         var results: [QuarantineRetryResult] = []
         for id in candidates {
             let result = try await pool.perform { connection in try connection.transaction { try Self.retry(id, on: connection) } }
@@ -137,13 +139,15 @@ public struct QuarantineStore: Sendable {
     }
 
     private static func retry(_ id: Int64, on connection: isolated PostgresConnection) throws -> QuarantineRetryResult? {
-        guard let row = try connection.execute(
-            """
-            SELECT provider, environment, environment_explicit, raw_body, delivery_id, delivered_at,
-                   signature_headers::text, secret_fingerprint, channel, source, received_at
-            FROM billing.quarantine WHERE id = \(id) AND resolved_at IS NULL
-            FOR UPDATE SKIP LOCKED
-            """).first
+        guard
+            let row = try connection.execute(
+                """
+                SELECT provider, environment, environment_explicit, raw_body, delivery_id, delivered_at,
+                       signature_headers::text, secret_fingerprint, channel, source, received_at
+                FROM billing.quarantine WHERE id = \(id) AND resolved_at IS NULL
+                FOR UPDATE SKIP LOCKED
+                """
+            ).first
         else { return nil }
         let (provider, environment, explicit, body, deliveryID, deliveredAt, headers, fingerprint, channel, source, receivedAt) =
             try row.decode((String, String, Bool, Data, String?, Date?, String, String?, String, String?, Date).self)

@@ -20,13 +20,15 @@ public struct ServiceMetrics: Sendable {
     public static let help: [String: String] = [
         "billing_events_webhook_deliveries_total": "Webhook requests by provider, how they ended (outcome) and why (reason code).",
         "billing_events_events_stored_total": "Events this process appended to the log, by provider.",
-        "billing_events_http_request_duration_seconds": "Latency of answered HTTP requests by route template (unmatched: no route), method and status.",
+        "billing_events_http_request_duration_seconds":
+            "Latency of answered HTTP requests by route template (unmatched: no route), method and status.",
         "billing_events_projection_active": "1 while this process runs the projection, 0 while it stands by.",
         "billing_events_projection_events_applied_total": "Events this process's projection runners applied.",
         "billing_events_projection_lag_events": "Committed events of the projection's kinds after its checkpoint (shared: read from the database).",
         "billing_events_projection_lag_seconds": "Age of the oldest event the projection has not applied, 0 when caught up (shared).",
         "billing_events_projection_dead_letters": "Events parked because they failed to project (shared).",
-        "billing_events_oldest_transaction_seconds": "Age of the oldest open transaction holding a transaction id; the projector reads below it (shared).",
+        "billing_events_oldest_transaction_seconds":
+            "Age of the oldest open transaction holding a transaction id; the projector reads below it (shared).",
         "billing_events_quarantine_open": "Verified deliveries not understood and not yet retried successfully (shared).",
         "billing_events_log_position": "The newest event's position in the log (shared).",
         "billing_events_database_up": "1 when this scrape's database reading succeeded.",

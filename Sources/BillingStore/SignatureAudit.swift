@@ -49,9 +49,11 @@ public struct SignatureAudit: Sendable {
                 WHERE position > \(after) AND (\(since)::timestamptz IS NULL OR received_at >= \(since))
                   AND (\(provider?.rawValue)::text IS NULL OR provider = \(provider?.rawValue))
                 ORDER BY position LIMIT \(pageSize)
-                """).rows
+                """
+            ).rows
             for row in rows {
-                let (position, id, providerName, environmentName, headersText, body) = try row.decode((Int64, UUID, String, String, String, Data).self)
+                let (position, id, providerName, environmentName, headersText, body) = try row.decode(
+                    (Int64, UUID, String, String, String, Data).self)
                 after = position
                 let headers = Self.headers(headersText)
                 guard !headers.isEmpty, let provider = Provider(rawValue: providerName),

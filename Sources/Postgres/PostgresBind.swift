@@ -1,7 +1,10 @@
 /// One bound parameter: its type OID, wire format and bytes (nil is SQL NULL).
 public struct PostgresBind: Sendable, Equatable {
     /// Text or binary wire format.
-    public enum Format: Int32, Sendable { case text = 0, binary = 1 }
+    public enum Format: Int32, Sendable {
+        case text = 0
+        case binary = 1
+    }
 
     /// The OID sent with the parameter; `.unspecified` lets the server infer it.
     public var type: PostgresDataType

@@ -62,8 +62,8 @@ public actor PostgresConnection {
         let keywordPointers = keywords.map { strdup($0) } + [nil]
         let valuePointers = values.map { strdup($0) } + [nil]
         defer {
-            keywordPointers.forEach { free($0) }
-            valuePointers.forEach { free($0) }
+            for pointer in keywordPointers { free(pointer) }
+            for pointer in valuePointers { free(pointer) }
         }
         let connection = keywordPointers.map { UnsafePointer($0) }.withUnsafeBufferPointer { keywordBuffer in
             valuePointers.map { UnsafePointer($0) }.withUnsafeBufferPointer { valueBuffer in

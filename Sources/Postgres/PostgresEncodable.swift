@@ -84,4 +84,3 @@ public struct PostgresJSONB: PostgresEncodable, PostgresDecodable, Hashable {
         PostgresJSONB(text)
     }
 }
-

@@ -208,7 +208,8 @@ public actor PostgresPool: Service {
     }
 
     private func expireWaiter(_ id: UInt64) {
-        let message = "no connection became free within \(options.checkoutTimeout) "
+        let message =
+            "no connection became free within \(options.checkoutTimeout) "
             + "(\(openCount) of \(options.maxConnections) open, \(waiters.count) waiting)"
         removeWaiter(id, error: PostgresPoolError(code: .checkoutTimeout, message: message))
     }

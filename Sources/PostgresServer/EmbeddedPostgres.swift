@@ -164,7 +164,8 @@ public struct EmbeddedPostgres: Sendable {
         guard result.status == 0 else {
             let tail = ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "")
                 .split(separator: "\n").suffix(15).joined(separator: "\n")
-            throw EmbeddedPostgresError("pg_ctl start failed (\(result.output.trimmingCharacters(in: .whitespacesAndNewlines))); server log:\n\(tail)")
+            throw EmbeddedPostgresError(
+                "pg_ctl start failed (\(result.output.trimmingCharacters(in: .whitespacesAndNewlines))); server log:\n\(tail)")
         }
         // Only a server a lease holder launched is stopped by the last one to leave: one the
         // operator started by hand (or an older build left running) is theirs to stop.

@@ -33,7 +33,8 @@ final class BackfillProgressDisplay {
         let etaText = remaining == 0 ? clock(0) : bytesPerSecond > 0 ? clock(remaining / bytesPerSecond) : "--:--"
         let name = (progress.path as NSString).lastPathComponent
         let percent = String(format: "%.1f%%", fraction * 100)
-        let resumed = progress.resumedRecords > 0 ? " (file: \(progress.resumedRecords + progress.records), resumed after \(progress.resumedRecords))" : ""
+        let resumed =
+            progress.resumedRecords > 0 ? " (file: \(progress.resumedRecords + progress.records), resumed after \(progress.resumedRecords))" : ""
         if terminal {
             let filled = Int(fraction * 30)
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 30 - filled)
@@ -83,14 +84,18 @@ enum BackfillReportFormatter {
             if report.alreadyComplete { notes.append("already imported; --restart imports it again") }
             if report.resumedAt > 0, !report.alreadyComplete { notes.append("resumed after record \(report.resumedAt)") }
             if let rejects = report.rejectsPath { notes.append("rejects in \(rejects)") }
-            table.rows.append(row(report.path, report.counts, seconds: seconds, records: report.recordsThisRun, dryRun: dryRun, note: notes.joined(separator: "; ")))
+            table.rows.append(
+                row(report.path, report.counts, seconds: seconds, records: report.recordsThisRun, dryRun: dryRun, note: notes.joined(separator: "; "))
+            )
         }
         if reports.count > 1 {
             table.rows.append(row("total", total, seconds: totalSeconds, records: totalRecords, dryRun: dryRun, note: ""))
         }
         var text = table.render()
         for report in reports where dryRun && !report.sampleRejects.isEmpty {
-            text += "\n\nrejected in \(report.path)" + (report.counts.rejected > Int64(report.sampleRejects.count) ? " (first \(report.sampleRejects.count)):" : ":")
+            text +=
+                "\n\nrejected in \(report.path)"
+                + (report.counts.rejected > Int64(report.sampleRejects.count) ? " (first \(report.sampleRejects.count)):" : ":")
             for reject in report.sampleRejects { text += "\n  line \(reject.line): \(reject.reason)" }
         }
         return text

@@ -9,7 +9,8 @@ import Synchronization
 struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
-        help: ArgumentHelp("PostgreSQL to use, as a libpq URI or conninfo (env: DATABASE_URL). Unset: the embedded development database.", valueName: "url"))
+        help: ArgumentHelp(
+            "PostgreSQL to use, as a libpq URI or conninfo (env: DATABASE_URL). Unset: the embedded development database.", valueName: "url"))
     var databaseURL: String?
 
     @Option(

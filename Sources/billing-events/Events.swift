@@ -21,7 +21,8 @@ struct Events: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: ArgumentHelp("Only events received at or after this time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T00:00:00Z).", valueName: "time"))
+        @Option(
+            help: ArgumentHelp("Only events received at or after this time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T00:00:00Z).", valueName: "time"))
         var since: String?
 
         @Option(help: "Only this provider.")

@@ -21,7 +21,9 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 try await withPool(database) { pool in
-                    var table = TextTable(header: ["PROJECTION", "CHECKPOINT", "APPLIED", "BEHIND", "SECONDS BEHIND", "DEAD LETTERS", "OWNER", "UPDATED", "REBUILT"])
+                    var table = TextTable(header: [
+                        "PROJECTION", "CHECKPOINT", "APPLIED", "BEHIND", "SECONDS BEHIND", "DEAD LETTERS", "OWNER", "UPDATED", "REBUILT",
+                    ])
                     for status in try await ProjectionStatus.load(on: pool) {
                         table.rows.append([
                             status.projection.name, status.checkpoint.description, "\(status.eventsApplied)", "\(status.eventsBehind)",
@@ -65,7 +67,9 @@ struct Projections: AsyncParsableCommand {
                 for projection in name.flatMap(Projection.named).map({ [$0] }) ?? Projection.all {
                     let report = try await ProjectionRebuilder.rebuild(projection, configuration: configuration, batchSize: batchSize, logger: logger)
                     let seconds = Double(report.elapsed.components.seconds) + Double(report.elapsed.components.attoseconds) / 1e18
-                    print("\(projection.name): \(report.applied) events applied, \(report.deadLetters) dead letters, checkpoint \(report.checkpoint), \(String(format: "%.1f", seconds)) s")
+                    print(
+                        "\(projection.name): \(report.applied) events applied, \(report.deadLetters) dead letters, checkpoint \(report.checkpoint), \(String(format: "%.1f", seconds)) s"
+                    )
                     parked += report.deadLetters
                 }
             }

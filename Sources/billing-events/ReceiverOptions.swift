@@ -11,7 +11,10 @@ struct ReceiverOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Newest delivery-log rows kept (env: DELIVERY_LOG_LIMIT; default 100000).", valueName: "rows"))
     var deliveryLogLimit: Int?
 
-    @Option(help: ArgumentHelp("Most webhook transactions committing at once; each carries every delivery that arrived meanwhile (env: WEBHOOK_COMMIT_CONCURRENCY; default 4).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Most webhook transactions committing at once; each carries every delivery that arrived meanwhile (env: WEBHOOK_COMMIT_CONCURRENCY; default 4).",
+            valueName: "n"))
     var commitConcurrency: Int?
 
     /// The body limit from the flag or the environment.

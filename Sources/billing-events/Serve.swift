@@ -25,7 +25,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Webhook receiver") var receiver: ReceiverOptions
     @OptionGroup(title: "Projections") var projector: ProjectorOptions
 
-    @Option(help: ArgumentHelp("Longest wait of a query with min_position before it answers 503 (env: QUERY_POSITION_TIMEOUT_MS; default 5000).", valueName: "ms"))
+    @Option(
+        help: ArgumentHelp(
+            "Longest wait of a query with min_position before it answers 503 (env: QUERY_POSITION_TIMEOUT_MS; default 5000).", valueName: "ms"))
     var queryPositionTimeoutMs: Int?
 
     @Option(help: ArgumentHelp("Address to listen on (env: HOST).", valueName: "address"))
@@ -39,16 +41,26 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("read-database-url"),
-        help: ArgumentHelp("PostgreSQL (a replica) the query API reads from (env: READ_DATABASE_URL; default: the primary). API keys are looked up there too.", valueName: "url"))
+        help: ArgumentHelp(
+            "PostgreSQL (a replica) the query API reads from (env: READ_DATABASE_URL; default: the primary). API keys are looked up there too.",
+            valueName: "url"))
     var readDatabaseURL: String?
 
-    @Option(help: ArgumentHelp("Longest graceful shutdown before in-flight work is cancelled (env: SHUTDOWN_GRACE_SECONDS; default 25).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Longest graceful shutdown before in-flight work is cancelled (env: SHUTDOWN_GRACE_SECONDS; default 25).", valueName: "seconds"))
     var shutdownGraceSeconds: Int?
 
-    @Option(help: ArgumentHelp("Close a connection that has sent nothing (no request in progress, or a request head still incomplete) for this long (env: HTTP_IDLE_TIMEOUT_SECONDS; default 30).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Close a connection that has sent nothing (no request in progress, or a request head still incomplete) for this long (env: HTTP_IDLE_TIMEOUT_SECONDS; default 30).",
+            valueName: "seconds"))
     var idleTimeoutSeconds: Int?
 
-    @Option(help: ArgumentHelp("Answer 408 and close the connection when a request's body has not arrived in full this long after its head (env: HTTP_READ_TIMEOUT_SECONDS; default 30).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Answer 408 and close the connection when a request's body has not arrived in full this long after its head (env: HTTP_READ_TIMEOUT_SECONDS; default 30).",
+            valueName: "seconds"))
     var readTimeoutSeconds: Int?
 
     @Flag(help: "Do not apply pending migrations at start-up (/readyz stays false until they are applied).")

@@ -69,7 +69,8 @@ func runServe(_ settings: ServeSettings, database: DatabaseOptions, receiver: Re
     let queryStore = QueryStore(pool: readPool ?? pool)
     let probe = OperationsProbe(pool: pool, readPool: readPool, ingestor: ingestor, metrics: metrics)
     let application = buildApplication(
-        configuration: HTTPConfiguration(host: settings.host, port: settings.port, idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout),
+        configuration: HTTPConfiguration(
+            host: settings.host, port: settings.port, idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout),
         readiness: { [checks] in await DatabaseHealth.combined(checks) },
         webhooks: ingestor.map {
             WebhookController(intake: WebhookIntake(secrets: secrets), ingestor: $0, maximumBodyBytes: maximumBodyBytes, metrics: metrics)
@@ -161,11 +162,13 @@ func runBackfill(files: [String], options: BackfillOptions, database: DatabaseOp
             throw ExitCode.failure
         } catch {
             display.finish()
-            FileHandle.standardError.write(Data("""
-                backfill of \(file) stopped: \(error)
-                the batches before this point are committed; run the same command again to continue from there
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    backfill of \(file) stopped: \(error)
+                    the batches before this point are committed; run the same command again to continue from there
 
-                """.utf8))
+                    """.utf8))
             // A server error goes on to `reportingErrors` for its detail; anything else was said in full.
             if error is PostgresError { throw error }
             throw ExitCode.failure
@@ -180,7 +183,10 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as PostgresError {
-        FileHandle.standardError.write(Data("error: \(error.message) (SQLSTATE \(error.code))\(error.detail.map { "\n  detail: \($0)" } ?? "")\(error.hint.map { "\n  hint: \($0)" } ?? "")\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "error: \(error.message) (SQLSTATE \(error.code))\(error.detail.map { "\n  detail: \($0)" } ?? "")\(error.hint.map { "\n  hint: \($0)" } ?? "")\n"
+                    .utf8))
         throw ExitCode.failure
     }
 }

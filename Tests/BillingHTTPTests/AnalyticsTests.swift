@@ -20,9 +20,13 @@ import Testing
             func scalar<T: PostgresDecodable>(_ sql: String, as _: T.Type = T.self) async throws -> T {
                 try await pool.query(PostgresQuery(unsafeSQL: sql)).rows[0].decode(T.self, at: 0)
             }
-            let customer = try await scalar("SELECT c.id::text FROM billing.customers c ORDER BY (SELECT count(*) FROM billing.events e WHERE e.provider = c.provider AND e.customer_provider_id = c.provider_id) DESC, c.id LIMIT 1", as: String.self)
-            let payment = try await scalar("SELECT payment_id::text FROM billing.refunds WHERE status = 'succeeded' ORDER BY id LIMIT 1", as: String.self)
-            let middle = try await scalar("SELECT (min(as_of) + (max(as_of) - min(as_of)) / 2)::text FROM billing.subscription_versions", as: String.self)
+            let customer = try await scalar(
+                "SELECT c.id::text FROM billing.customers c ORDER BY (SELECT count(*) FROM billing.events e WHERE e.provider = c.provider AND e.customer_provider_id = c.provider_id) DESC, c.id LIMIT 1",
+                as: String.self)
+            let payment = try await scalar(
+                "SELECT payment_id::text FROM billing.refunds WHERE status = 'succeeded' ORDER BY id LIMIT 1", as: String.self)
+            let middle = try await scalar(
+                "SELECT (min(as_of) + (max(as_of) - min(as_of)) / 2)::text FROM billing.subscription_versions", as: String.self)
             let variables = ["as_of": middle, "customer_id": customer, "payment_id": payment]
             var checked: Set<String> = []
             for (name, sql) in examples {
@@ -33,34 +37,75 @@ import Testing
                 }
                 switch name {
                 case "daily_payment_volume":
-                    #expect(try sum("volume") == (try await scalar("SELECT sum(amount) FROM billing.payments WHERE environment = 'live' AND status IN ('succeeded', 'partially_refunded', 'refunded')")))
-                    #expect(try sum("payments") == Decimal(try await scalar("SELECT count(*) FROM billing.payments WHERE environment = 'live' AND status IN ('succeeded', 'partially_refunded', 'refunded')", as: Int.self)))
+                    #expect(
+                        try sum("volume")
+                            == (try await scalar(
+                                "SELECT sum(amount) FROM billing.payments WHERE environment = 'live' AND status IN ('succeeded', 'partially_refunded', 'refunded')"
+                            )))
+                    #expect(
+                        try sum("payments")
+                            == Decimal(
+                                try await scalar(
+                                    "SELECT count(*) FROM billing.payments WHERE environment = 'live' AND status IN ('succeeded', 'partially_refunded', 'refunded')",
+                                    as: Int.self)))
                 case "failed_payment_rate":
-                    #expect(try sum("failed") == Decimal(try await scalar("SELECT count(*) FROM billing.payments WHERE environment = 'live' AND status = 'failed'", as: Int.self)))
-                    #expect(try sum("payments") == Decimal(try await scalar("SELECT count(*) FROM billing.payments WHERE environment = 'live'", as: Int.self)))
+                    #expect(
+                        try sum("failed")
+                            == Decimal(
+                                try await scalar(
+                                    "SELECT count(*) FROM billing.payments WHERE environment = 'live' AND status = 'failed'", as: Int.self)))
+                    #expect(
+                        try sum("payments")
+                            == Decimal(try await scalar("SELECT count(*) FROM billing.payments WHERE environment = 'live'", as: Int.self)))
                 case "top_failure_codes":
                     #expect(rows.count <= 10)
-                    #expect(try sum("failures") <= Decimal(try await scalar("SELECT count(*) FROM billing.payments WHERE environment = 'live' AND status = 'failed'", as: Int.self)))
+                    #expect(
+                        try sum("failures")
+                            <= Decimal(
+                                try await scalar(
+                                    "SELECT count(*) FROM billing.payments WHERE environment = 'live' AND status = 'failed'", as: Int.self)))
                 case "refund_ratio":
                     #expect(!rows.isEmpty)
                     #expect(try sum("refunded") > 0)
                     for row in rows { #expect(try row.decode("refund_ratio", as: Decimal.self) <= 1) }
                 case "active_subscriptions_on_date":
-                    #expect(try sum("active") == Decimal(try await scalar("""
-                        SELECT count(*) FROM billing.subscriptions s WHERE s.environment = 'live' AND (
-                            SELECT v.status FROM billing.subscription_versions v WHERE v.id = s.id AND v.as_of <= '\(middle)'
-                            ORDER BY v.as_of DESC, v.rank DESC, v.event_id DESC LIMIT 1) = 'active'
-                        """, as: Int.self)))
+                    #expect(
+                        try sum("active")
+                            == Decimal(
+                                try await scalar(
+                                    """
+                                    SELECT count(*) FROM billing.subscriptions s WHERE s.environment = 'live' AND (
+                                        SELECT v.status FROM billing.subscription_versions v WHERE v.id = s.id AND v.as_of <= '\(middle)'
+                                        ORDER BY v.as_of DESC, v.rank DESC, v.event_id DESC LIMIT 1) = 'active'
+                                    """, as: Int.self)))
                 case "churn_by_month":
-                    #expect(try sum("churned") == Decimal(try await scalar("SELECT count(DISTINCT v.id) FROM billing.subscription_versions v JOIN billing.subscriptions s USING (id) WHERE s.environment = 'live' AND v.status = 'cancelled'", as: Int.self)))
+                    #expect(
+                        try sum("churned")
+                            == Decimal(
+                                try await scalar(
+                                    "SELECT count(DISTINCT v.id) FROM billing.subscription_versions v JOIN billing.subscriptions s USING (id) WHERE s.environment = 'live' AND v.status = 'cancelled'",
+                                    as: Int.self)))
                 case "wallet_credit_granted_vs_consumed":
-                    #expect(try sum("granted") == (try await scalar("SELECT COALESCE(sum(credit_amount), 0) FROM billing.wallet_transactions WHERE environment = 'live' AND status = 'completed' AND transaction_type = 'credit'")))
+                    #expect(
+                        try sum("granted")
+                            == (try await scalar(
+                                "SELECT COALESCE(sum(credit_amount), 0) FROM billing.wallet_transactions WHERE environment = 'live' AND status = 'completed' AND transaction_type = 'credit'"
+                            )))
                     #expect(try sum("granted") > 0)
                 case "low_balance_alerts":
-                    #expect(try sum("alerts") == Decimal(try await scalar("SELECT count(*) FROM billing.events WHERE environment = 'live' AND event_type IN ('wallet.credit_balance.dropped', 'balance.low')", as: Int.self)))
+                    #expect(
+                        try sum("alerts")
+                            == Decimal(
+                                try await scalar(
+                                    "SELECT count(*) FROM billing.events WHERE environment = 'live' AND event_type IN ('wallet.credit_balance.dropped', 'balance.low')",
+                                    as: Int.self)))
                     #expect(!rows.isEmpty)
                 case "delivery_delay":
-                    #expect(try sum("events") == Decimal(try await scalar("SELECT count(*) FROM billing.events WHERE channel = 'webhook' AND occurred_at IS NOT NULL", as: Int.self)))
+                    #expect(
+                        try sum("events")
+                            == Decimal(
+                                try await scalar(
+                                    "SELECT count(*) FROM billing.events WHERE channel = 'webhook' AND occurred_at IS NOT NULL", as: Int.self)))
                 case "events_per_type_per_day":
                     #expect(try sum("events") == Decimal(seeded.stored))
                 case "duplicates_and_quarantine":
@@ -69,12 +114,19 @@ import Testing
                     #expect(try sum("quarantined") == Decimal(seeded.quarantined))
                     #expect(try sum("open_quarantine") == Decimal(seeded.quarantined))
                 case "customer_timeline":
-                    #expect(rows.count == (try await scalar("SELECT count(*) FROM billing.events e JOIN billing.customers c ON e.provider = c.provider AND e.environment = c.environment AND e.customer_provider_id = c.provider_id WHERE c.id = '\(customer)'", as: Int.self)))
+                    #expect(
+                        rows.count
+                            == (try await scalar(
+                                "SELECT count(*) FROM billing.events e JOIN billing.customers c ON e.provider = c.provider AND e.environment = c.environment AND e.customer_provider_id = c.provider_id WHERE c.id = '\(customer)'",
+                                as: Int.self)))
                     #expect(rows.count > 1)
                     let times = try rows.map { try $0.decode("event_time", as: Date.self) }
                     #expect(times == times.sorted())
                 case "subscriptions_as_of":
-                    #expect(rows.count == (try await scalar("SELECT count(DISTINCT id) FROM billing.subscription_versions WHERE as_of <= '\(middle)'", as: Int.self)))
+                    #expect(
+                        rows.count
+                            == (try await scalar(
+                                "SELECT count(DISTINCT id) FROM billing.subscription_versions WHERE as_of <= '\(middle)'", as: Int.self)))
                 case "payment_life":
                     #expect(rows.count >= 2)
                     #expect(try rows.last!.decode("valid_to", as: Date?.self) == nil)
@@ -94,7 +146,8 @@ import Testing
         try await ReceiverHarness.run { harness, _ in
             _ = try await harness.seedShuffledHistory(seed: 43, entities: 150)
             try await harness.project()
-            let subscriptions = try await harness.count("""
+            let subscriptions = try await harness.count(
+                """
                 SELECT count(*) FROM billing.subscriptions s
                 LEFT JOIN analytics.subscription_history h ON h.subscription_id = s.id AND h.valid_to IS NULL
                 WHERE s.state_as_of IS NOT NULL AND (h.subscription_id IS NULL
@@ -102,7 +155,8 @@ import Testing
                       IS DISTINCT FROM ROW(s.status, s.provider_status, s.plan_id, s.amount, s.currency, s.current_period_end, s.cancelled_at, s.state_as_of))
                 """)
             #expect(subscriptions == 0)
-            let payments = try await harness.count("""
+            let payments = try await harness.count(
+                """
                 SELECT count(*) FROM billing.payments p
                 LEFT JOIN analytics.payment_history h ON h.payment_id = p.id AND h.valid_to IS NULL
                 WHERE (p.status_as_of IS NOT NULL OR p.details_as_of IS NOT NULL) AND (h.payment_id IS NULL
@@ -111,7 +165,8 @@ import Testing
                 """)
             #expect(payments == 0)
             // Histories are continuous: each row ends where the next begins.
-            let gaps = try await harness.count("""
+            let gaps = try await harness.count(
+                """
                 SELECT count(*) FROM (
                     SELECT valid_to, lead(valid_from) OVER (PARTITION BY subscription_id ORDER BY valid_from) AS next
                     FROM analytics.subscription_history) t
@@ -121,8 +176,9 @@ import Testing
             #expect(try await harness.count("SELECT count(*) FROM analytics.payment_history WHERE status IN ('partially_refunded', 'refunded')") > 0)
             #expect(try await harness.count("SELECT count(*) FROM analytics.subscription_history WHERE valid_to IS NOT NULL") > 0)
             // Every wallet transaction has its balance row.
-            #expect(try await harness.count("SELECT count(*) FROM analytics.wallet_balance_history WHERE source = 'transaction'")
-                == (try await harness.count("SELECT count(*) FROM billing.wallet_transactions")))
+            #expect(
+                try await harness.count("SELECT count(*) FROM analytics.wallet_balance_history WHERE source = 'transaction'")
+                    == (try await harness.count("SELECT count(*) FROM billing.wallet_transactions")))
             #expect(try await harness.count("SELECT count(*) FROM analytics.wallet_balance_history WHERE source = 'snapshot'") > 0)
         }
     }
@@ -136,12 +192,16 @@ import Testing
             var configuration = harness.configuration
             configuration.connectionString += " user=\(login)"
             let analyst = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
-            let views = try await harness.pool.query("SELECT table_name::text FROM information_schema.views WHERE table_schema = 'analytics' ORDER BY 1")
-                .decodeColumn(String.self)
-            #expect(views == [
-                "backfills", "customers", "deliveries", "event_signatures", "events", "freshness", "payment_history", "payments", "quarantine", "refunds",
-                "subscription_history", "subscriptions", "wallet_balance_history", "wallet_transactions", "wallets",
-            ])
+            let views = try await harness.pool.query(
+                "SELECT table_name::text FROM information_schema.views WHERE table_schema = 'analytics' ORDER BY 1"
+            )
+            .decodeColumn(String.self)
+            #expect(
+                views == [
+                    "backfills", "customers", "deliveries", "event_signatures", "events", "freshness", "payment_history", "payments", "quarantine",
+                    "refunds",
+                    "subscription_history", "subscriptions", "wallet_balance_history", "wallet_transactions", "wallets",
+                ])
             for view in views {
                 await #expect(throws: Never.self, "analytics.\(view)") {
                     _ = try await analyst.query(PostgresQuery(unsafeSQL: "SELECT * FROM analytics.\(view) LIMIT 5"))
@@ -192,10 +252,11 @@ extension ReceiverHarness {
         var deliveries = generator.history(entities: entities)
         for _ in 0..<(deliveries.count / 10) { deliveries.append(deliveries[generator.int(0...(deliveries.count - 1))]) }
         for index in 0..<3 {
-            deliveries.append(GeneratedDelivery(
-                provider: "mintfax", environment: "live",
-                body: #"{"id":"evt_unknown\#(seed)x\#(index)","type":"fax.teleported","created":1780000000,"data":{"object":{}}}"#,
-                deliveryID: "evt_unknown\(seed)x\(index)"))
+            deliveries.append(
+                GeneratedDelivery(
+                    provider: "mintfax", environment: "live",
+                    body: #"{"id":"evt_unknown\#(seed)x\#(index)","type":"fax.teleported","created":1780000000,"data":{"object":{}}}"#,
+                    deliveryID: "evt_unknown\(seed)x\(index)"))
         }
         for i in stride(from: deliveries.count - 1, to: 0, by: -1) { deliveries.swapAt(i, generator.int(0...i)) }
         var seeded = SeededHistory()

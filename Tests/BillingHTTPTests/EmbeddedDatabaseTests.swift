@@ -54,13 +54,13 @@ private struct EmbeddedFailure: Error, CustomStringConvertible {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            guard process.isRunning else { throw EmbeddedFailure( "serve exited (\(process.terminationStatus)):\n\(text)") }
+            guard process.isRunning else { throw EmbeddedFailure("serve exited (\(process.terminationStatus)):\n\(text)") }
             if let answer = try? await RawHTTP.send(port: port, path: "/readyz", timeout: 2), answer.status == 200 {
                 return (process, port, log)
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw EmbeddedFailure( "serve was not ready within 120 s")
+        throw EmbeddedFailure("serve was not ready within 120 s")
     }
 
     private func terminate(_ process: Process) async throws -> Int32 {
@@ -69,7 +69,7 @@ private struct EmbeddedFailure: Error, CustomStringConvertible {
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
                 kill(process.processIdentifier, SIGKILL)
-                throw EmbeddedFailure( "serve did not exit within 60 s of SIGTERM")
+                throw EmbeddedFailure("serve did not exit within 60 s of SIGTERM")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -119,7 +119,8 @@ private struct EmbeddedFailure: Error, CustomStringConvertible {
             #expect(cluster.hasPrefix(EmbeddedPostgres.relocationRoot + "/"), "root: the cluster lives where postgres can reach it")
         }
         #expect(try await terminate(first.process) == 0)
-        #expect(!(await outlives(postmaster)), "serve stopped the cluster it started: \((try? String(contentsOfFile: first.log, encoding: .utf8)) ?? "")")
+        #expect(
+            !(await outlives(postmaster)), "serve stopped the cluster it started: \((try? String(contentsOfFile: first.log, encoding: .utf8)) ?? "")")
         #expect(try await status(in: project).pid == nil)
 
         // Shared: the one that started it leaves first, the other keeps its database.

@@ -13,7 +13,8 @@ import Testing
     private func withServe(_ body: (ServeProcess, String, PostgresPool) async throws -> Void) async throws {
         try await TestDatabase.withFreshDatabase { configuration in
             let serve = try ServeProcess(
-                configuration: configuration, arguments: ["--role", "receiver,api", "--max-body-bytes", "4096"], environment: ServeSupport.environment)
+                configuration: configuration, arguments: ["--role", "receiver,api", "--max-body-bytes", "4096"], environment: ServeSupport.environment
+            )
             try await serve.waitUntilUp()
             let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 2), logger: TestDatabase.logger)
             do {
@@ -56,7 +57,8 @@ import Testing
     @Test func http10AndConnectionCloseEndTheConnectionAfterTheResponse() async throws {
         try await withServe { serve, _, _ in
             for request in [
-                "GET /livez HTTP/1.0\r\n\r\n", "GET /livez HTTP/1.0\r\nHost: x\r\n\r\n", "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n",
+                "GET /livez HTTP/1.0\r\n\r\n", "GET /livez HTTP/1.0\r\nHost: x\r\n\r\n",
+                "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n",
                 "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n",
             ] {
                 let connection = try RawConnection(port: serve.port)
@@ -81,7 +83,8 @@ import Testing
             let pipelined = try RawConnection(port: serve.port)
             try pipelined.send(Array("GET /livez HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.0\r\n\r\n".utf8))
             let (both, bothClosed) = try pipelined.readToEnd(timeout: .seconds(3))
-            #expect(both.hasPrefix("HTTP/1.1 200") && both.contains("HTTP/1.0 200") && both.hasSuffix(#"{"status":"ready"}"#) && bothClosed, "\(both)")
+            #expect(
+                both.hasPrefix("HTTP/1.1 200") && both.contains("HTTP/1.0 200") && both.hasSuffix(#"{"status":"ready"}"#) && bothClosed, "\(both)")
         }
     }
 
@@ -111,20 +114,24 @@ import Testing
                 port: serve.port, method: "POST", path: "/webhooks/mintcash",
                 headers: [("Content-Type", "application/json"), ("X-Signature", signature), ("Content-Encoding", "identity")], body: body)
             #expect(identity.status == 200 && identity.text.contains(#""status":"stored""#))
-            #expect(try await ServeSupport.eventually(timeout: .seconds(5)) {
-                try await pool.query("SELECT count(*) FROM billing.deliveries WHERE outcome = 'unsupported_media_type' AND http_status = 415")
-                    .first!.decode(Int.self, at: 0) == 3
-            })
-            #expect(try await ServeSupport.eventually(timeout: .seconds(5)) {
-                try await pool.query("SELECT count(*) FROM billing.deliveries WHERE outcome = 'unsupported_media_type' AND http_status = 501")
-                    .first!.decode(Int.self, at: 0) == 1
-            })
+            #expect(
+                try await ServeSupport.eventually(timeout: .seconds(5)) {
+                    try await pool.query("SELECT count(*) FROM billing.deliveries WHERE outcome = 'unsupported_media_type' AND http_status = 415")
+                        .first!.decode(Int.self, at: 0) == 3
+                })
+            #expect(
+                try await ServeSupport.eventually(timeout: .seconds(5)) {
+                    try await pool.query("SELECT count(*) FROM billing.deliveries WHERE outcome = 'unsupported_media_type' AND http_status = 501")
+                        .first!.decode(Int.self, at: 0) == 1
+                })
 
             // A byte-order mark: verified over the exact bytes, parsed past, stored; the raw payload keeps it.
             let marked = [0xEF, 0xBB, 0xBF] + Array(ProviderFixtures.mintcashPayment(eventID: "bom-1").utf8)
             let stored = try await RawHTTP.send(
                 port: serve.port, method: "POST", path: "/webhooks/mintcash",
-                headers: [("Content-Type", "application/json"), ("X-Signature", WebhookSigner.hex(secret: ServeSupport.mintcashSecret, message: marked))],
+                headers: [
+                    ("Content-Type", "application/json"), ("X-Signature", WebhookSigner.hex(secret: ServeSupport.mintcashSecret, message: marked)),
+                ],
                 body: marked)
             #expect(stored.status == 200 && stored.text.contains(#""status":"stored""#), "\(stored.text)")
             let id = try #require(stored.text.split(separator: "\"").drop { $0 != "event_id" }.dropFirst(2).first)
@@ -143,12 +150,15 @@ import Testing
             try connection.send(Array(Self.signedHead(body).utf8) + body.prefix(100))
             try await Task.sleep(for: .milliseconds(200))
             connection.close()
-            #expect(try await ServeSupport.eventually(timeout: .seconds(5)) {
-                try await serve.metrics()[#"billing_events_http_request_duration_seconds_count{route="/webhooks/{provider}",method="POST",status="499"}"#] == 1
-            })
+            #expect(
+                try await ServeSupport.eventually(timeout: .seconds(5)) {
+                    try await serve.metrics()[
+                        #"billing_events_http_request_duration_seconds_count{route="/webhooks/{provider}",method="POST",status="499"}"#] == 1
+                })
             let metrics = try await serve.metrics()
             #expect(metrics.keys.allSatisfy { !$0.contains(#"status="500""#) }, "\(metrics.keys.filter { $0.contains("500") })")
-            #expect(metrics[#"billing_events_webhook_deliveries_total{provider="mintcash",outcome="client_closed",reason="client_closed_request"}"#] == 1)
+            #expect(
+                metrics[#"billing_events_webhook_deliveries_total{provider="mintcash",outcome="client_closed",reason="client_closed_request"}"#] == 1)
             #expect(!serve.log.contains("request failed"))
             #expect(!serve.log.contains("status=500"))
         }
@@ -172,11 +182,15 @@ import Testing
             let (answer, closed) = try connection.readToEnd(timeout: .seconds(5))
             #expect(answer.hasPrefix("HTTP/1.1 408") && closed, "\(answer)")
             #expect(answer.components(separatedBy: "HTTP/1.1 ").count == 2, "one answer only: \(answer)")
-            #expect(try await ServeSupport.eventually(timeout: .seconds(5)) {
-                try await serve.metrics()[#"billing_events_http_request_duration_seconds_count{route="/webhooks/{provider}",method="POST",status="408"}"#] == 1
-            })
+            #expect(
+                try await ServeSupport.eventually(timeout: .seconds(5)) {
+                    try await serve.metrics()[
+                        #"billing_events_http_request_duration_seconds_count{route="/webhooks/{provider}",method="POST",status="408"}"#] == 1
+                })
             let metrics = try await serve.metrics()
-            #expect(metrics.keys.allSatisfy { !$0.contains(#"status="500""#) && !$0.contains(#"status="499""#) }, "\(metrics.keys.filter { $0.contains("status") })")
+            #expect(
+                metrics.keys.allSatisfy { !$0.contains(#"status="500""#) && !$0.contains(#"status="499""#) },
+                "\(metrics.keys.filter { $0.contains("status") })")
             #expect(!serve.log.contains("request failed"))
         }
     }
@@ -196,17 +210,22 @@ import Testing
             #expect(headList.hasPrefix("HTTP/1.1 200") && headList.hasSuffix("\r\n\r\n"), "\(headList)")
             for (method, path) in [("GET", "/nope"), ("POST", "/v1/customers/a/b/c"), ("GET", "/v1/")] {
                 let unknown = try await RawHTTP.send(port: serve.port, method: method, path: path)
-                #expect(unknown.status == 404 && unknown.headers["content-type"] == "application/problem+json", "\(method) \(path): \(unknown.status)")
+                #expect(
+                    unknown.status == 404 && unknown.headers["content-type"] == "application/problem+json", "\(method) \(path): \(unknown.status)")
                 #expect(unknown.text.contains(#""code":"not_found""#) && unknown.text.contains(#""status":404"#))
             }
 
             // A wrong token is 401 whatever else is wrong; an empty cursor is no cursor.
             let wrong = [("Authorization", "Bearer bek_not-a-key")]
-            for path in ["/v1/customers?limit=0", "/v1/events?cursor=zzz", "/v1/payments/not-a-uuid", "/v1/customers?bogus=1", "/v1/customers/\(UUID())"] {
+            for path in [
+                "/v1/customers?limit=0", "/v1/events?cursor=zzz", "/v1/payments/not-a-uuid", "/v1/customers?bogus=1", "/v1/customers/\(UUID())",
+            ] {
                 let answer = try await RawHTTP.send(port: serve.port, path: path, headers: wrong)
                 #expect(answer.status == 401, "\(path) with a wrong token: \(answer.status)")
             }
-            #expect(try await RawHTTP.send(port: serve.port, path: "/v1/customers?limit=0", headers: [("Authorization", "Bearer \(token)")]).status == 400)
+            #expect(
+                try await RawHTTP.send(port: serve.port, path: "/v1/customers?limit=0", headers: [("Authorization", "Bearer \(token)")]).status == 400
+            )
             let empty = try await RawHTTP.send(port: serve.port, path: "/v1/events?cursor=&limit=5", headers: [("Authorization", "Bearer \(token)")])
             #expect(empty.status == 200, "cursor= : \(empty.status) \(empty.text)")
 
@@ -233,7 +252,9 @@ import Testing
                 #expect(lines.contains { $0.hasPrefix("# HELP \(family) ") && $0.count > "# HELP \(family) ".count + 10 }, "no # HELP for \(family)")
             }
             let metrics = ServeProcess.parseExposition(exposition)
-            #expect(metrics[#"billing_events_webhook_deliveries_total{provider="mintcash",outcome="unknown_environment",reason="unknown_environment"}"#] == 1)
+            #expect(
+                metrics[#"billing_events_webhook_deliveries_total{provider="mintcash",outcome="unknown_environment",reason="unknown_environment"}"#]
+                    == 1)
             #expect(metrics.keys.allSatisfy { !$0.contains(#"outcome="unknown_provider""#) })
         }
     }

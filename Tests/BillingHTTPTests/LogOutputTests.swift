@@ -35,7 +35,8 @@ import Testing
                 port: serve.port, method: "POST", path: "/webhooks/flexprice", headers: svix.map { ($0.key, $0.value) }, body: Array(flexprice.utf8))
             #expect(svixAnswer.status == 200)
             let api = try await RawHTTP.send(
-                port: serve.port, path: "/v1/customers?email=\(marker)", headers: [("Authorization", "Bearer \(token)"), ("X-Request-Id", "req-api-3")])
+                port: serve.port, path: "/v1/customers?email=\(marker)",
+                headers: [("Authorization", "Bearer \(token)"), ("X-Request-Id", "req-api-3")])
             #expect(api.status == 200)
             let refused = try await RawHTTP.send(port: serve.port, path: "/v1/payments", headers: [("Authorization", "Bearer \(wrongToken)")])
             #expect(refused.status == 401)
@@ -80,7 +81,10 @@ import Testing
             serve.signal(SIGTERM)
             #expect(try await serve.waitForExit() == 0)
             let lines = serve.log.split(separator: "\n")
-            #expect(lines.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trace|debug|info|notice|warning|error|critical) +\S.*/) != nil })
+            #expect(
+                lines.allSatisfy {
+                    $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trace|debug|info|notice|warning|error|critical) +\S.*/) != nil
+                })
             let request = lines.filter { $0.contains("request_id=req-text-1") }
             #expect(request.contains { $0.contains(" webhook refused ") && $0.contains("reason=\"bad_signature: ") })
             #expect(request.contains { $0.contains(" request ") && $0.contains("status=401") && $0.contains("path=/webhooks/mintcash") })

@@ -9,7 +9,8 @@ import Testing
     @Test func countersHistogramsAndGaugesFollowAScriptedMix() async throws {
         try await TestDatabase.withFreshDatabase { configuration in
             let receiver = try ServeProcess(
-                configuration: configuration, arguments: ["--role", "receiver,api", "--max-body-bytes", "4096"], environment: ServeSupport.environment)
+                configuration: configuration, arguments: ["--role", "receiver,api", "--max-body-bytes", "4096"], environment: ServeSupport.environment
+            )
             try await receiver.waitUntilUp()
             let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 2), logger: TestDatabase.logger)
             defer { Task { await pool.close() } }
@@ -25,7 +26,8 @@ import Testing
             }
             let unknownType = ProviderFixtures.mintcashPayment(eventID: "q-1", event: "payment.teleported")
             #expect(try await ServeSupport.mintcash(receiver, eventID: "q-1", body: unknownType).text.contains(#""status":"quarantined""#))
-            #expect(try await RawHTTP.send(port: receiver.port, method: "POST", path: "/webhooks/paypal-\(UUID())", body: Array("{}".utf8)).status == 404)
+            #expect(
+                try await RawHTTP.send(port: receiver.port, method: "POST", path: "/webhooks/paypal-\(UUID())", body: Array("{}".utf8)).status == 404)
             #expect(try await RawHTTP.send(port: receiver.port, path: "/webhooks/mintcash").status == 405)
             let large = #"{"eventId":"big","pad":""# + String(repeating: "x", count: 5000) + #""}"#
             #expect(try await ServeSupport.mintcash(receiver, eventID: "big", body: large).status == 413)
@@ -57,7 +59,8 @@ import Testing
             #expect(requests("/webhooks/{provider}", "POST", 413) == 1)
             #expect(requests("/v1/customers", "GET", 200) == 1)
             #expect(requests("/v1/customers", "GET", 401) == 1)
-            let le10ms = metrics[#"billing_events_http_request_duration_seconds_bucket{route="/webhooks/{provider}",method="POST",status="200",le="10.0"}"#]
+            let le10ms = metrics[
+                #"billing_events_http_request_duration_seconds_bucket{route="/webhooks/{provider}",method="POST",status="200",le="10.0"}"#]
             #expect(le10ms == 5)  // every bucket up to +Inf is cumulative
 
             #expect(metrics["billing_events_database_up"] == 1)
@@ -77,7 +80,10 @@ import Testing
             // and the receiver's lag gauge follows.
             let projector = try ServeProcess(configuration: configuration, arguments: ["--role", "projector"])
             try await projector.waitUntilUp()
-            #expect(try await ServeSupport.eventually { try await projector.metrics()[#"billing_events_projection_lag_events{projection="payments"}"#] == 0 })
+            #expect(
+                try await ServeSupport.eventually {
+                    try await projector.metrics()[#"billing_events_projection_lag_events{projection="payments"}"#] == 0
+                })
             let projected = try await projector.metrics()
             for name in ["customers", "subscriptions", "payments", "wallets"] {
                 #expect(projected[#"billing_events_projection_active{projection="\#(name)"}"#] == 1)

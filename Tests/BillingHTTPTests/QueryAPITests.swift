@@ -30,9 +30,15 @@ import Testing
                 ("/v1/customers?provider=mintcash", "SELECT count(*) FROM billing.customers WHERE provider = 'mintcash'"),
                 ("/v1/customers?environment=test", "SELECT count(*) FROM billing.customers WHERE environment = 'test'"),
                 ("/v1/subscriptions?status=active", "SELECT count(*) FROM billing.subscriptions WHERE status = 'active'"),
-                ("/v1/subscriptions?provider=flexprice&status=cancelled", "SELECT count(*) FROM billing.subscriptions WHERE provider = 'flexprice' AND status = 'cancelled'"),
+                (
+                    "/v1/subscriptions?provider=flexprice&status=cancelled",
+                    "SELECT count(*) FROM billing.subscriptions WHERE provider = 'flexprice' AND status = 'cancelled'"
+                ),
                 ("/v1/payments?status=succeeded", "SELECT count(*) FROM billing.payments WHERE status = 'succeeded'"),
-                ("/v1/payments?status=refunded&provider=mintcash", "SELECT count(*) FROM billing.payments WHERE status = 'refunded' AND provider = 'mintcash'"),
+                (
+                    "/v1/payments?status=refunded&provider=mintcash",
+                    "SELECT count(*) FROM billing.payments WHERE status = 'refunded' AND provider = 'mintcash'"
+                ),
                 ("/v1/payments?environment=live&order=asc", "SELECT count(*) FROM billing.payments WHERE environment = 'live'"),
                 ("/v1/wallets?provider=mintfax", "SELECT count(*) FROM billing.wallets WHERE provider = 'mintfax'"),
                 ("/v1/events?provider=flexprice", "SELECT count(*) FROM billing.events WHERE provider = 'flexprice'"),
@@ -45,17 +51,21 @@ import Testing
             }
 
             // Time ranges: created_gte / created_lt split the payments without overlap.
-            let middle = try await harness.pool.query("SELECT to_char(percentile_disc(0.5) WITHIN GROUP (ORDER BY created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM billing.payments").first!.decode(String.self, at: 0)
+            let middle = try await harness.pool.query(
+                "SELECT to_char(percentile_disc(0.5) WITHIN GROUP (ORDER BY created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM billing.payments"
+            ).first!.decode(String.self, at: 0)
             let before = try await harness.pageThrough(client, "/v1/payments?created_lt=\(middle)", limit: 20)
             let after = try await harness.pageThrough(client, "/v1/payments?created_gte=\(middle)", limit: 20)
             #expect(before.count + after.count == (try await harness.count("SELECT count(*) FROM billing.payments")))
             #expect(!after.isEmpty)
 
             // A customer with everything it owns; its filters by id, email and external id.
-            let customerID = try await harness.pool.query("""
+            let customerID = try await harness.pool.query(
+                """
                 SELECT c.id::text FROM billing.customers c WHERE EXISTS (SELECT 1 FROM billing.payments p WHERE p.customer_id = c.id)
                 ORDER BY c.id LIMIT 1
-                """).first!.decode(String.self, at: 0)
+                """
+            ).first!.decode(String.self, at: 0)
             let customer = try await harness.get(client, "/v1/customers/\(customerID)")
             #expect(customer.status == .ok)
             let detail = try customer.json()
@@ -70,9 +80,11 @@ import Testing
             #expect(!customerEvents.isEmpty && customerEvents.allSatisfy { $0["customer_id"] as? String == customerID })
 
             // Money is exact text; refunds ride along with their payment.
-            let refunded = try await harness.pool.query("""
+            let refunded = try await harness.pool.query(
+                """
                 SELECT p.id::text, p.amount_refunded::text FROM billing.payments p WHERE EXISTS (SELECT 1 FROM billing.refunds r WHERE r.payment_id = p.id) LIMIT 1
-                """).first!.decode((String, String?).self)
+                """
+            ).first!.decode((String, String?).self)
             let payment = try await harness.get(client, "/v1/payments/\(refunded.0)").json()
             #expect(payment["amount_refunded"] as? String == refunded.1)
             let refunds = try #require(payment["refunds"] as? [[String: Any]])
@@ -89,7 +101,8 @@ import Testing
             #expect(raw.body == stored.1)
 
             // Wallet transactions under their wallet.
-            let walletID = try await harness.pool.query("SELECT wallet_id::text FROM billing.wallet_transactions WHERE wallet_id IS NOT NULL LIMIT 1").first!.decode(String.self, at: 0)
+            let walletID = try await harness.pool.query("SELECT wallet_id::text FROM billing.wallet_transactions WHERE wallet_id IS NOT NULL LIMIT 1")
+                .first!.decode(String.self, at: 0)
             let transactions = try await harness.pageThrough(client, "/v1/wallets/\(walletID)/transactions", limit: 3)
             #expect(!transactions.isEmpty && transactions.allSatisfy { $0["wallet_id"] as? String == walletID })
         }

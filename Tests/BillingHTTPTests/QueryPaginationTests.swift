@@ -12,7 +12,8 @@ import Testing
 @Suite struct QueryPaginationTests {
     /// 10,000 payments, four to each created_at so the id tiebreak matters.
     static func seedPayments(_ harness: ReceiverHarness) async throws {
-        try await harness.pool.query("""
+        try await harness.pool.query(
+            """
             INSERT INTO billing.payments (id, provider, environment, provider_id, status, amount, currency, first_seen_at, updated_at, created_at)
             SELECT gen_random_uuid(), 'mintcash', 'live', 'pay_' || g, CASE WHEN g % 3 = 0 THEN 'failed' ELSE 'succeeded' END, g, 'USD', ts, ts, ts
             FROM generate_series(1, 10000) AS g, LATERAL (SELECT timestamptz '2026-01-01' + (g / 4) * interval '1 second' AS ts) AS t
@@ -29,12 +30,13 @@ import Testing
                 var inserted = 0
                 while !Task.isCancelled {
                     do {
-                        try await harness.pool.query("""
+                        try await harness.pool.query(
+                            """
                             INSERT INTO billing.payments (id, provider, environment, provider_id, status, first_seen_at, updated_at, created_at)
                             SELECT gen_random_uuid(), 'mintcash', 'live', 'late_' || gen_random_uuid(), 'succeeded', ts, ts, ts
                             FROM (SELECT timestamptz '2025-12-31' + random() * interval '2 days' AS ts FROM generate_series(1, 5)) AS s
                             """)
-                    } catch where Task.isCancelled {
+                    } catch  where Task.isCancelled {
                         break  // stopped mid-insert: the statement was cancelled
                     }
                     inserted += 5
@@ -100,13 +102,17 @@ import Testing
             #expect(missing.status == .unauthorized)
             #expect(missing.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
             #expect(try missing.json()["code"] as? String == "missing_token")
-            for header in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer wrong", "Bearer bek_\(String(repeating: "A", count: 43))", "Bearer \(harness.token)x"] {
+            for header in [
+                "Basic dXNlcjpwYXNz", "Bearer", "Bearer wrong", "Bearer bek_\(String(repeating: "A", count: 43))", "Bearer \(harness.token)x",
+            ] {
                 let answer = try await harness.get(client, "/v1/payments", authorization: header)
                 #expect(answer.status == .unauthorized, "\(header)")
             }
             #expect(try await harness.get(client, "/v1/payments", authorization: "bearer \(harness.token)").status == .ok)
             #expect(try await harness.get(client, "/livez", authorization: "").status == .ok)
-            let delete = try await client.execute(uri: "/v1/payments", method: .delete, headers: [.authorization: "Bearer \(harness.token)"], body: nil) {
+            let delete = try await client.execute(
+                uri: "/v1/payments", method: .delete, headers: [.authorization: "Bearer \(harness.token)"], body: nil
+            ) {
                 ($0.status, $0.headers[.allow])
             }
             #expect(delete.0 == .methodNotAllowed && delete.1 == "GET, HEAD")

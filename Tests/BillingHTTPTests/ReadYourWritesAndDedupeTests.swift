@@ -29,14 +29,17 @@ import Testing
         return "msg_" + String(repeating: "0", count: 27 - digits.count) + String(digits.reversed())
     }
 
-    static let dropped = #"{"event_type":"wallet.credit_balance.dropped","wallet":{"id":"wallet_rep","customer_id":"cust_rep","currency":"usd","balance":"5","credit_balance":"5","wallet_status":"active"},"alert":{"state":"in_alarm","credit_balance":"5","current_balance":"5"}}"#
-    static let recovered = #"{"event_type":"wallet.credit_balance.recovered","wallet":{"id":"wallet_rep","customer_id":"cust_rep","currency":"usd","balance":"50","credit_balance":"50","wallet_status":"active"},"alert":{"state":"ok","credit_balance":"50","current_balance":"50"}}"#
+    static let dropped =
+        #"{"event_type":"wallet.credit_balance.dropped","wallet":{"id":"wallet_rep","customer_id":"cust_rep","currency":"usd","balance":"5","credit_balance":"5","wallet_status":"active"},"alert":{"state":"in_alarm","credit_balance":"5","current_balance":"5"}}"#
+    static let recovered =
+        #"{"event_type":"wallet.credit_balance.recovered","wallet":{"id":"wallet_rep","customer_id":"cust_rep","currency":"usd","balance":"50","credit_balance":"50","wallet_status":"active"},"alert":{"state":"ok","credit_balance":"50","current_balance":"50"}}"#
 
     @Test func aGenuineRepeatOfAStateIsStoredAndFoldedLastWhileARetriggerIsADuplicate() async throws {
         try await ReceiverHarness.run { harness, client in
             let now = Date()
             func deliver(_ body: String, at time: Date) async throws -> [String: Any] {
-                let answer = try await ReceiverHarness.post(client, "/webhooks/flexprice", body: body, headers: ReceiverHarness.signed("flexprice", body, id: Self.svixID(at: time)))
+                let answer = try await ReceiverHarness.post(
+                    client, "/webhooks/flexprice", body: body, headers: ReceiverHarness.signed("flexprice", body, id: Self.svixID(at: time)))
                 #expect(answer.status == .ok, "\(answer.body)")
                 return try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as! [String: Any]
             }
@@ -93,7 +96,9 @@ import Testing
             _ = try await ReceiverHarness.post(client, "/webhooks/mintcash", body: body, headers: ReceiverHarness.signed("mintcash", body))
             try await harness.project()
             #expect(try await harness.get(client, "/v1/payments").data()[0]["amount"] as? String == "500")
-            let money = try await harness.pool.query("SELECT billing.money(0.125, 'USD')::text, billing.money(1.5, 'KWD')::text, billing.money(1.50, NULL)::text").first!
+            let money = try await harness.pool.query(
+                "SELECT billing.money(0.125, 'USD')::text, billing.money(1.5, 'KWD')::text, billing.money(1.50, NULL)::text"
+            ).first!
             #expect(try money.decode((String, String, String).self) == ("0.125", "1.500", "1.50"))
         }
     }
@@ -103,7 +108,9 @@ import Testing
         try await ReceiverHarness.run { harness, _ in
             var codes: [String] = []
             for first in UInt8(ascii: "A")...UInt8(ascii: "Z") {
-                for second in UInt8(ascii: "A")...UInt8(ascii: "Z") { codes.append(String(decoding: [first, second, UInt8(ascii: "D")], as: UTF8.self)) }
+                for second in UInt8(ascii: "A")...UInt8(ascii: "Z") {
+                    codes.append(String(decoding: [first, second, UInt8(ascii: "D")], as: UTF8.self))
+                }
             }
             codes += ["JPY", "KRW", "CLP", "XOF", "XPF", "VUV", "UYI", "BHD", "TND", "OMR", "KWD", "EUR", "GBP"]
             let rows = try await harness.pool.query("SELECT c, billing.minor_unit_digits(c) FROM unnest(\(codes)::text[]) AS c")
@@ -131,7 +138,8 @@ import Testing
     @Test func boundaryAmountsAndNegativeBalancesAreStored() async throws {
         try await ReceiverHarness.run { harness, client in
             let largest = ProviderFixtures.mintcashPayment(eventID: UUID().uuidString, amount: "999999999999999999.000000000001")
-            let answer = try await ReceiverHarness.post(client, "/webhooks/mintcash", body: largest, headers: ReceiverHarness.signed("mintcash", largest))
+            let answer = try await ReceiverHarness.post(
+                client, "/webhooks/mintcash", body: largest, headers: ReceiverHarness.signed("mintcash", largest))
             #expect(answer.body.contains(#""status":"stored""#), "\(answer.body)")
             let overdrawn = Self.recovered.replacingOccurrences(of: #""balance":"50""#, with: #""balance":"-12.5""#)
             let wallet = try await ReceiverHarness.post(

@@ -55,7 +55,9 @@ struct ReceiverHarness: Sendable {
         let keys = APIKeyStore(pool: pool)
         let token = try await keys.create(name: "tests").token
         let app = buildApplication(
-            configuration: HTTPConfiguration(host: "127.0.0.1", port: 0),
+            // The live test client opens its connection at once and never reconnects: a test that seeds
+            // and projects for longer than the idle timeout under load found it closed ("I/O on closed channel").
+            configuration: HTTPConfiguration(host: "127.0.0.1", port: 0, idleTimeout: .seconds(600)),
             readiness: { DatabaseHealth.Report(reachable: true, migrated: true) },
             webhooks: WebhookController(
                 intake: WebhookIntake(secrets: try WebhookSecrets(environment: environment)), ingestor: ingestor,
@@ -65,7 +67,8 @@ struct ReceiverHarness: Sendable {
             logger: logger)
         do {
             try await app.test(.live) { client in
-                try await body(ReceiverHarness(pool: pool, ingestor: ingestor, port: client.port!, configuration: configuration, token: token), client)
+                try await body(
+                    ReceiverHarness(pool: pool, ingestor: ingestor, port: client.port!, configuration: configuration, token: token), client)
             }
         } catch {
             await pool.close()
@@ -94,7 +97,8 @@ struct ReceiverHarness: Sendable {
 
     /// Posts on a connection of its own (for concurrent deliveries).
     func postOnNewConnection(_ path: String, body: String, headers: [String: String]) async throws -> (status: HTTPResponse.Status, body: String) {
-        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(), eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
+        let client = TestClient(
+            host: "127.0.0.1", port: port, configuration: .init(), eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
         client.connect()
         var fields: HTTPFields = [.contentType: "application/json"]
         for (name, value) in headers { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }

@@ -1,6 +1,7 @@
-@testable import BillingHTTP
 import Hummingbird
 import Testing
+
+@testable import BillingHTTP
 
 @Suite struct RequestIdentifierTests {
     @Test func everyIDIs32HexDigitsWhateverItsValue() {

@@ -47,7 +47,11 @@ import Testing
                                 }
                             } catch {
                                 shared.burst.withLock { _ = $0.failed.insert(id) }
-                                if shared.terminated.load(ordering: .relaxed) { failuresAfterTerm += 1 } else { try await Task.sleep(for: .milliseconds(10)) }
+                                if shared.terminated.load(ordering: .relaxed) {
+                                    failuresAfterTerm += 1
+                                } else {
+                                    try await Task.sleep(for: .milliseconds(10))
+                                }
                             }
                         }
                     }
@@ -74,7 +78,8 @@ import Testing
             #expect(stored.isSubset(of: outcome.acknowledged.union(outcome.failed)), "stored events nobody sent")
             #expect(outcome.answeredOther == 0, "every answer before the listener closed was an acknowledgement")
             #expect(deliveryRows == stored.count, "the delivery log was flushed on shutdown")
-            print("""
+            print(
+                """
                 sigterm burst: \(outcome.acknowledged.count) acknowledged, all stored; \(outcome.failed.count) not answered \
                 (\(stored.subtracting(outcome.acknowledged).count) of them stored anyway, the rest absent)
                 """)
@@ -93,7 +98,8 @@ import Testing
             // No projector runs, so waiting for the stored event's position lasts up to 60 s.
             #expect(try await ServeSupport.mintcash(serve, eventID: "grace-1").status == 200)
             let waiting = Task {
-                try await RawHTTP.send(port: serve.port, path: "/v1/payments?min_position=1", headers: [("Authorization", "Bearer \(token)")], timeout: 70)
+                try await RawHTTP.send(
+                    port: serve.port, path: "/v1/payments?min_position=1", headers: [("Authorization", "Bearer \(token)")], timeout: 70)
             }
             try await Task.sleep(for: .milliseconds(500))
             let signalled = ContinuousClock.now
@@ -134,7 +140,8 @@ import Testing
             let secondActive = try await active(second)
             #expect(firstActive.isDisjoint(with: secondActive) && firstActive.union(secondActive) == Set(projections))
             let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 2), logger: TestDatabase.logger)
-            let applied = try await pool.query("SELECT events_applied FROM billing.projection_checkpoints WHERE name = 'payments'").decodeColumn(Int64.self)
+            let applied = try await pool.query("SELECT events_applied FROM billing.projection_checkpoints WHERE name = 'payments'").decodeColumn(
+                Int64.self)
             #expect(applied == [40])
 
             // The runner of payments dies; the other process takes every projection over.

@@ -22,9 +22,10 @@ import Testing
             ).decodeColumn(Int.self)[0]
             #expect(readers >= 1)
             // The key's last use is written through the primary.
-            #expect(try await ServeSupport.eventually {
-                try await pool.query("SELECT count(*) FROM billing.api_keys WHERE last_used_at IS NOT NULL").decodeColumn(Int.self)[0] == 1
-            })
+            #expect(
+                try await ServeSupport.eventually {
+                    try await pool.query("SELECT count(*) FROM billing.api_keys WHERE last_used_at IS NOT NULL").decodeColumn(Int.self)[0] == 1
+                })
             let metrics = try await serve.metrics()
             #expect(metrics[#"billing_events_db_pool_max{pool="read"}"#] == 10)
             #expect(try await RawHTTP.send(port: serve.port, method: "POST", path: "/webhooks/mintcash", body: Array("{}".utf8)).status == 404)

@@ -48,7 +48,8 @@ import Testing
             let body = ProviderFixtures.mintcashPayment(eventID: UUID().uuidString, amount: token, currency: currency)
             let response = try await ReceiverHarness.post(client, "/webhooks/mintcash", body: body, headers: ReceiverHarness.signed("mintcash", body))
             #expect(response.status == .ok)
-            let row = try #require(try await harness.pool.query("SELECT amount::text, currency, amount = \(token)::numeric FROM billing.events").first)
+            let row = try #require(
+                try await harness.pool.query("SELECT amount::text, currency, amount = \(token)::numeric FROM billing.events").first)
             let (text, storedCurrency, equal) = try row.decode((String, String, Bool).self)
             #expect(text == stored)
             #expect(storedCurrency == currency)

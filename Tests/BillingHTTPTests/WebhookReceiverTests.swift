@@ -47,8 +47,10 @@ import Testing
             #expect(duplicate["event_id"] as? String == stored["event_id"] as? String)
             #expect(try await harness.eventCount() == 1)
 
-            let row = try #require(try await harness.pool.query(
-                "SELECT raw_body, channel, secret_fingerprint, signature_headers::text, id::text FROM billing.events").first)
+            let row = try #require(
+                try await harness.pool.query(
+                    "SELECT raw_body, channel, secret_fingerprint, signature_headers::text, id::text FROM billing.events"
+                ).first)
             let (raw, channel, fingerprint, signatureHeaders, id) = try row.decode((Data, String, String, String, String).self)
             #expect(Array(raw) == Array(body.utf8))
             #expect(channel == "webhook")
@@ -173,7 +175,8 @@ import Testing
                 #expect(response.headers[.allow] == "POST")
             }
             #expect(try await harness.eventCount() == 0)
-            #expect(try await harness.deliveries().map(\.1) == ["unknown_provider", "unknown_provider", "unsupported_media_type", "method_not_allowed"])
+            #expect(
+                try await harness.deliveries().map(\.1) == ["unknown_provider", "unknown_provider", "unsupported_media_type", "method_not_allowed"])
         }
     }
 

@@ -1,13 +1,15 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import TestSupport
 import Testing
 
+@testable import BillingStore
+
 @Suite struct BackfillMergeTests {
     private func subscriptionWebhook(_ id: String, status: String, updatedAt: String, svixID: String) -> IncomingDelivery {
-        let body = #"{"event_type":"subscription.updated","subscription":{"id":"\#(id)","customer_id":"cust_1","plan_id":"plan_1","subscription_status":"\#(status)","currency":"usd","updated_at":"\#(updatedAt)"}}"#
+        let body =
+            #"{"event_type":"subscription.updated","subscription":{"id":"\#(id)","customer_id":"cust_1","plan_id":"plan_1","subscription_status":"\#(status)","currency":"usd","updated_at":"\#(updatedAt)"}}"#
         return IncomingDelivery(
             provider: .flexprice, environment: .live, environmentIsExplicit: true, body: Array(body.utf8), deliveryID: svixID,
             deliveryTimestamp: Date(timeIntervalSince1970: 1_780_000_000))
@@ -21,10 +23,11 @@ import Testing
         try await withMigratedPool { pool in
             try await withProjector(pool) {
                 // Before the import: webhooks for subs_1 (newer than its snapshot) and subs_2 (older).
-                try await storeAsWebhooks([
-                    subscriptionWebhook("subs_1", status: "active", updatedAt: "2026-06-01T10:00:00Z", svixID: "msg_a"),
-                    subscriptionWebhook("subs_2", status: "active", updatedAt: "2026-06-01T10:00:00Z", svixID: "msg_b"),
-                ], in: pool)
+                try await storeAsWebhooks(
+                    [
+                        subscriptionWebhook("subs_1", status: "active", updatedAt: "2026-06-01T10:00:00Z", svixID: "msg_a"),
+                        subscriptionWebhook("subs_2", status: "active", updatedAt: "2026-06-01T10:00:00Z", svixID: "msg_b"),
+                    ], in: pool)
                 let directory = exportDirectory()
                 let csv = """
                     id,customer_id,plan_id,subscription_status,currency,billing_period_count,cancel_at_period_end,metadata,created_at,updated_at\r
@@ -38,22 +41,26 @@ import Testing
                     "\(directory)/subscriptions.csv", provider: .flexprice, environment: .live, entity: .subscriptions, into: pool.configuration)
                 #expect(report.counts == BackfillCounts(read: 3, inserted: 3, duplicates: 0, snapshots: 3, rejected: 0))
                 // After the import: an older webhook for subs_3 (loses) and a newer one for subs_1 (wins again).
-                try await storeAsWebhooks([
-                    subscriptionWebhook("subs_3", status: "paused", updatedAt: "2026-06-01T00:00:00Z", svixID: "msg_c"),
-                    subscriptionWebhook("subs_1", status: "paused", updatedAt: "2026-06-02T00:00:00Z", svixID: "msg_d"),
-                ], in: pool)
+                try await storeAsWebhooks(
+                    [
+                        subscriptionWebhook("subs_3", status: "paused", updatedAt: "2026-06-01T00:00:00Z", svixID: "msg_c"),
+                        subscriptionWebhook("subs_1", status: "paused", updatedAt: "2026-06-02T00:00:00Z", svixID: "msg_d"),
+                    ], in: pool)
                 try await waitUntilProjected(pool)
                 #expect(try await statuses(pool) == ["subs_1=paused", "subs_2=cancelled", "subs_3=active"])
                 let metadata = try await pool.query("SELECT metadata::text FROM billing.subscriptions WHERE provider_id = 'subs_2'")
                     .decodeColumn(String?.self)
                 #expect(metadata == [#"{"source": "import"}"#])
-                let snapshots = try await pool.query("""
+                let snapshots = try await pool.query(
+                    """
                     SELECT event_type || ' ' || channel || ' ' || as_of::text FROM billing.events WHERE channel = 'snapshot' ORDER BY entity_provider_id
-                    """).decodeColumn(String.self)
-                #expect(snapshots == [
-                    "subscription.snapshot snapshot 2026-05-01 10:00:00+00", "subscription.snapshot snapshot 2026-07-01 10:00:00+00",
-                    "subscription.snapshot snapshot 2026-06-15 00:00:00+00",
-                ])
+                    """
+                ).decodeColumn(String.self)
+                #expect(
+                    snapshots == [
+                        "subscription.snapshot snapshot 2026-05-01 10:00:00+00", "subscription.snapshot snapshot 2026-07-01 10:00:00+00",
+                        "subscription.snapshot snapshot 2026-06-15 00:00:00+00",
+                    ])
                 // The same rows again (an export that overlaps) add nothing.
                 try (csv + "subs_2,cust_1,plan_1,cancelled,usd,1,true,,2026-01-01T00:00:00Z,2026-07-01T10:00:00Z\n")
                     .write(toFile: "\(directory)/subscriptions-2.csv", atomically: true, encoding: .utf8)

@@ -1,9 +1,10 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BillingStore
 
 /// What an operator sees of backfill runs: one analytics row per run, the summary, the exit
 /// status, progress lines and messages of the real command.
@@ -56,13 +57,15 @@ import Testing
                 """
                 SELECT concat_ws(' ', path, outcome, records, inserted, duplicates, rejected, (finished_at IS NOT NULL)::text)
                 FROM analytics.backfills ORDER BY run_id
-                """).decodeColumn(String.self)
+                """
+            ).decodeColumn(String.self)
             let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
-            #expect(runs == [
-                "\(absolute(first)) completed 5 5 0 0 true",
-                "\(absolute(renamed)) already_imported 0 0 0 0 true",
-                "\(absolute(renamed)) completed 5 0 5 0 true",
-            ])
+            #expect(
+                runs == [
+                    "\(absolute(first)) completed 5 5 0 0 true",
+                    "\(absolute(renamed)) already_imported 0 0 0 0 true",
+                    "\(absolute(renamed)) completed 5 0 5 0 true",
+                ])
             #expect(try await pool.query("SELECT count(DISTINCT backfill_id) FROM analytics.backfills").decodeColumn(Int.self) == [1])
         }
     }

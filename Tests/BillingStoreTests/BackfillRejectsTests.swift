@@ -1,9 +1,10 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BillingStore
 
 @Suite struct BackfillRejectsTests {
     /// The rejects file's entries as `line code`.
@@ -14,7 +15,8 @@ import Testing
         }
     }
 
-    private let payment = #"{"eventId":"e1","event":"payment.succeeded","type":"payment","environment":"live","createdAt":"2026-05-22T14:32:08.412Z","data":{"id":"pmt_1","amount":"49.99","currency":"USD"}}"#
+    private let payment =
+        #"{"eventId":"e1","event":"payment.succeeded","type":"payment","environment":"live","createdAt":"2026-05-22T14:32:08.412Z","data":{"id":"pmt_1","amount":"49.99","currency":"USD"}}"#
 
     @Test func malformedRecordsAreWrittenToTheRejectsFileWithTheirLineAndReason() async throws {
         try await withMigratedPool { pool in
@@ -38,15 +40,19 @@ import Testing
             #expect(dry.counts == BackfillCounts(read: 9, inserted: 0, duplicates: 0, snapshots: 0, rejected: 6))
             #expect(dry.sampleRejects.map(\.line) == [3, 5, 6, 7, 8, 10])
             #expect(dry.rejectsPath == nil && !FileManager.default.fileExists(atPath: path + ".rejects.ndjson"))
-            #expect(try await pool.query("SELECT (SELECT count(*) FROM billing.events) + (SELECT count(*) FROM billing.backfill_files)").decodeColumn(Int.self) == [0])
+            #expect(
+                try await pool.query("SELECT (SELECT count(*) FROM billing.events) + (SELECT count(*) FROM billing.backfill_files)").decodeColumn(
+                    Int.self) == [0])
 
             let report = try await importFile(path, provider: .mintcash, environment: .live, into: pool.configuration)
             #expect(report.counts == BackfillCounts(read: 9, inserted: 2, duplicates: 1, snapshots: 0, rejected: 6))
             #expect(report.rejectsPath == path + ".rejects.ndjson")
-            #expect(try rejects(path + ".rejects.ndjson") == [
-                "3 not_json", "5 not_object", "6 unknown_type", "7 environment_mismatch", "8 invalid_wrapper", "10 invalid_field",
-            ])
-            let first = try JSONParser.parse(Array(try String(contentsOfFile: path + ".rejects.ndjson", encoding: .utf8).split(separator: "\n")[0].utf8))
+            #expect(
+                try rejects(path + ".rejects.ndjson") == [
+                    "3 not_json", "5 not_object", "6 unknown_type", "7 environment_mismatch", "8 invalid_wrapper", "10 invalid_field",
+                ])
+            let first = try JSONParser.parse(
+                Array(try String(contentsOfFile: path + ".rejects.ndjson", encoding: .utf8).split(separator: "\n")[0].utf8))
             #expect(first["record"]?.stringValue == "{not json")
             #expect(first["reason"]?.stringValue?.hasPrefix("the body is not JSON") == true)
         }
@@ -71,7 +77,8 @@ import Testing
             #expect(report.counts == BackfillCounts(read: 4, inserted: 2, duplicates: 0, snapshots: 0, rejected: 2))
             #expect(try rejects("\(directory)/events.json.rejects.ndjson") == ["3 missing_field", "7 not_object"])
 
-            let csv = "id,name,updated_at\ncust_1,\"Two\nLines\",2026-05-01T00:00:00Z\ncust_2,Short\ncust_3,Ok,2026-05-01T00:00:00Z\ncust_4,No time,\n"
+            let csv =
+                "id,name,updated_at\ncust_1,\"Two\nLines\",2026-05-01T00:00:00Z\ncust_2,Short\ncust_3,Ok,2026-05-01T00:00:00Z\ncust_4,No time,\n"
             try csv.write(toFile: "\(directory)/customers.csv", atomically: true, encoding: .utf8)
             let customers = try await importFile(
                 "\(directory)/customers.csv", provider: .flexprice, environment: .test, entity: .customers, into: pool.configuration)
@@ -84,14 +91,16 @@ import Testing
         try await withMigratedPool { pool in
             let directory = exportDirectory()
             let records = (1...1_200).map { payment.replacingOccurrences(of: "\"e1\"", with: "\"e\($0)\"") }
-            try ("[" + records.joined(separator: ",\n") + ",\n{\"eventId\": ").write(toFile: "\(directory)/cut.json", atomically: true, encoding: .utf8)
+            try ("[" + records.joined(separator: ",\n") + ",\n{\"eventId\": ").write(
+                toFile: "\(directory)/cut.json", atomically: true, encoding: .utf8)
             await #expect(throws: BackfillFileError("the JSON array is not closed", line: 1_201)) {
                 _ = try await importFile("\(directory)/cut.json", provider: .mintcash, into: pool.configuration)
             }
             // Every record before the break is committed; the file is not marked complete.
             #expect(try await pool.query("SELECT count(*) FROM billing.events").decodeColumn(Int.self) == [1_200])
-            #expect(try await pool.query("SELECT records_done::text || ' ' || (completed_at IS NULL)::text FROM billing.backfill_files")
-                .decodeColumn(String.self) == ["1200 true"])
+            #expect(
+                try await pool.query("SELECT records_done::text || ' ' || (completed_at IS NULL)::text FROM billing.backfill_files")
+                    .decodeColumn(String.self) == ["1200 true"])
             try Data([0x1F, 0x8B, 0x08, 0x00, 0x01, 0x02]).write(to: URL(fileURLWithPath: "\(directory)/corrupt.ndjson.gz"))
             await #expect(throws: BackfillError.self) {
                 _ = try await importFile("\(directory)/corrupt.ndjson.gz", provider: .mintcash, into: pool.configuration)

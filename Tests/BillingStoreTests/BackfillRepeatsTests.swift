@@ -1,15 +1,18 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import TestSupport
 import Testing
 
+@testable import BillingStore
+
 /// A backfill replays months of Flexprice history in minutes: identical bodies are told apart by
 /// their message times (the wrapper's delivery id and timestamp), never by our import time.
 @Suite struct BackfillRepeatsTests {
-    static let dropped = #"{"event_type":"wallet.credit_balance.dropped","wallet":{"id":"wallet_b","customer_id":"cust_b","currency":"usd","balance":"5","credit_balance":"5","wallet_status":"active"}}"#
-    static let recovered = #"{"event_type":"wallet.credit_balance.recovered","wallet":{"id":"wallet_b","customer_id":"cust_b","currency":"usd","balance":"50","credit_balance":"50","wallet_status":"active"}}"#
+    static let dropped =
+        #"{"event_type":"wallet.credit_balance.dropped","wallet":{"id":"wallet_b","customer_id":"cust_b","currency":"usd","balance":"5","credit_balance":"5","wallet_status":"active"}}"#
+    static let recovered =
+        #"{"event_type":"wallet.credit_balance.recovered","wallet":{"id":"wallet_b","customer_id":"cust_b","currency":"usd","balance":"50","credit_balance":"50","wallet_status":"active"}}"#
 
     static func line(_ id: String, _ time: String, _ body: String) -> String { #"{"id":"\#(id)","timestamp":"\#(time)","body":\#(body)}"# }
 

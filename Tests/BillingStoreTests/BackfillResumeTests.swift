@@ -1,9 +1,10 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BillingStore
 
 @Suite struct BackfillResumeTests {
     /// Starts `billing-events backfill` for `path` against `configuration`.
@@ -13,7 +14,8 @@ import Testing
         // this test is late to stop it again, so a slice stays short (it finished in one in CI).
         process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
         process.arguments = [
-            "-n", "19", TestExecutables.path("billing-events"), "backfill", "--database-url", configuration.connectionString, "--provider", "mintcash", "--batch-size", "200", path,
+            "-n", "19", TestExecutables.path("billing-events"), "backfill", "--database-url", configuration.connectionString, "--provider",
+            "mintcash", "--batch-size", "200", path,
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(["LOG_LEVEL": "error"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
@@ -27,10 +29,12 @@ import Testing
     }
 
     private func checkpoint(_ pool: PostgresPool) async throws -> [String] {
-        try await pool.query("""
+        try await pool.query(
+            """
             SELECT concat_ws(' ', records_done, inserted, duplicates, snapshots, rejected, rejects_bytes, completed_at IS NOT NULL)
             FROM billing.backfill_files
-            """).decodeColumn(String.self)
+            """
+        ).decodeColumn(String.self)
     }
 
     /// Lets a stopped process run for 3 ms. Timed on a thread of its own with `usleep`: a

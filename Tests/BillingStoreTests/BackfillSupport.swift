@@ -1,8 +1,9 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import TestSupport
+
+@testable import BillingStore
 
 /// A generated history laid out as provider exports: one NDJSON file per provider and
 /// environment, Flexprice lines as Svix-export wrappers (svix-id and timestamp) unless `plain`
@@ -45,7 +46,9 @@ struct ExportedHistory {
     func importAll(into configuration: PostgresConfiguration, configure: (inout BackfillOptions) -> Void = { _ in }) async throws -> BackfillCounts {
         var total = BackfillCounts()
         for file in files {
-            total.add(try await importFile(file.path, provider: file.provider, environment: file.environment, into: configuration, configure: configure).counts)
+            total.add(
+                try await importFile(file.path, provider: file.provider, environment: file.environment, into: configuration, configure: configure)
+                    .counts)
         }
         return total
     }
@@ -76,9 +79,11 @@ func storeAsWebhooks(_ deliveries: [IncomingDelivery], in pool: PostgresPool) as
 
 /// Every stored event as JSON, without what differs between runs (position, transaction, receipt time).
 func eventRows(_ pool: PostgresPool) async throws -> [String] {
-    try await pool.query("""
+    try await pool.query(
+        """
         SELECT (to_jsonb(e) - 'position' - 'transaction_id' - 'received_at')::text FROM billing.events e ORDER BY id
-        """).decodeColumn(String.self)
+        """
+    ).decodeColumn(String.self)
 }
 
 /// A fresh scratch directory for export files.

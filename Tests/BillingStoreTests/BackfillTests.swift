@@ -1,10 +1,11 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import PostgresServer
 import TestSupport
 import Testing
+
+@testable import BillingStore
 
 @Suite struct BackfillTests {
     @Test func hundredThousandRecordsOverlappingWebhooksAndRepeatingThemselvesAreStoredOnce() async throws {
@@ -27,12 +28,14 @@ import Testing
 
             let counts = try await export.importAll(into: pool.configuration)
             #expect(counts == BackfillCounts(read: 100_000, inserted: 85_500, duplicates: 14_500, snapshots: 0, rejected: 0))
-            let stored = try await pool.query("""
+            let stored = try await pool.query(
+                """
                 SELECT count(*), count(DISTINCT (provider, dedupe_key)), count(*) FILTER (WHERE channel = 'backfill'),
                        count(*) FILTER (WHERE channel = 'webhook'), count(DISTINCT body_sha256) FILTER (WHERE provider = 'flexprice'),
                        count(*) FILTER (WHERE provider = 'flexprice')
                 FROM billing.events
-                """).rows[0].decode((Int, Int, Int, Int, Int, Int).self)
+                """
+            ).rows[0].decode((Int, Int, Int, Int, Int, Int).self)
             #expect(stored == (95_000, 95_000, 85_500, 9_500, stored.5, stored.5))
             // The same files again (completed: skipped, reporting the first run's counts; then forced
             // through again) add nothing.
@@ -58,11 +61,15 @@ import Testing
             #expect(try Subprocess.run(["/bin/sh", "-c", "gzip -c \(path) > \(path).gz"]).status == 0)
 
             let fromArray = try await importFile("\(directory)/array.json.gz", provider: .mintcash, into: pool.configuration)
-            #expect(fromArray.counts == BackfillCounts(read: Int64(history.count), inserted: Int64(history.count), duplicates: 0, snapshots: 0, rejected: 0))
+            #expect(
+                fromArray.counts
+                    == BackfillCounts(read: Int64(history.count), inserted: Int64(history.count), duplicates: 0, snapshots: 0, rejected: 0))
             let arrayRows = try await eventRows(pool)
             for file in [path, path + ".gz"] {
                 let report = try await importFile(file, provider: .mintcash, into: pool.configuration)
-                #expect(report.counts == BackfillCounts(read: Int64(history.count), inserted: 0, duplicates: Int64(history.count), snapshots: 0, rejected: 0))
+                #expect(
+                    report.counts
+                        == BackfillCounts(read: Int64(history.count), inserted: 0, duplicates: Int64(history.count), snapshots: 0, rejected: 0))
             }
             #expect(try await eventRows(pool) == arrayRows)
             // The bodies are stored byte for byte as the export holds them.

@@ -47,7 +47,8 @@ func record() -> DeliveryRecord {
             }
             #expect(outcomes.allSatisfy { if case .stored = $0 { true } else { false } })
             let (events, transactions) = try await pool.query(
-                "SELECT count(*), count(DISTINCT transaction_id) FROM billing.events").first!.decode((Int, Int).self)
+                "SELECT count(*), count(DISTINCT transaction_id) FROM billing.events"
+            ).first!.decode((Int, Int).self)
             #expect(events == 300)
             // Group commit: far fewer transactions than events.
             #expect(transactions < 150)
@@ -114,12 +115,20 @@ func record() -> DeliveryRecord {
             // Already in the log under the same eventId: a retry finds the duplicate.
             let stored = mintcashDelivery("22222222-2222-2222-2222-222222222222")
             _ = try await ingestor.ingest(.event(try EventNormalizer.normalize(stored), stored), record: record())
-            _ = try await ingestor.ingest(.quarantine(QuarantineReason(.unknownType, "old"), mintcashDelivery("22222222-2222-2222-2222-222222222222", body: ProviderFixtures.mintcashPayment(eventID: "22222222-2222-2222-2222-222222222222") + " ")), record: record())
+            _ = try await ingestor.ingest(
+                .quarantine(
+                    QuarantineReason(.unknownType, "old"),
+                    mintcashDelivery(
+                        "22222222-2222-2222-2222-222222222222",
+                        body: ProviderFixtures.mintcashPayment(eventID: "22222222-2222-2222-2222-222222222222") + " ")), record: record())
 
             let store = QuarantineStore(pool: pool)
             #expect(try await store.list().count == 3)
             let results = try await store.retry()
-            guard case let .quarantined(firstID) = first else { Issue.record("not quarantined"); return }
+            guard case let .quarantined(firstID) = first else {
+                Issue.record("not quarantined")
+                return
+            }
             #expect(results.count == 3)
             #expect(results.contains { if case .stored(firstID, _) = $0 { true } else { false } })
             #expect(results.contains { if case .duplicate = $0 { true } else { false } })

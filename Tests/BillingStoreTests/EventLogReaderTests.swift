@@ -15,7 +15,8 @@ import Testing
             VALUES (gen_random_uuid(), 'mintcash', 'live', 'payment.succeeded', 'payment', now(), \(key),
                 sha256(convert_to(\(key), 'UTF8')), convert_to(\(key), 'UTF8'), 'webhook', now())
             RETURNING position
-            """).first!.decode(Int64.self, at: 0)
+            """
+        ).first!.decode(Int64.self, at: 0)
     }
 
     private func read(_ pool: PostgresPool, after checkpoint: LogCheckpoint) async throws -> [StoredEvent] {

@@ -61,16 +61,18 @@ import Testing
         Case(resource: .events, parameters: [("provider", "flexprice")], reference: "provider = 'flexprice'"),
         Case(resource: .events, parameters: [("environment", "test")], reference: "environment = 'test'"),
         Case(resource: .events, parameters: [("type", "mintcash.paid")], reference: "event_type = 'mintcash.paid'"),
-        Case(resource: .events, parameters: [("provider", "mintfax"), ("type", "mintfax.created"), ("environment", "live")],
-             reference: "provider = 'mintfax' AND event_type = 'mintfax.created' AND environment = 'live'"),
+        Case(
+            resource: .events, parameters: [("provider", "mintfax"), ("type", "mintfax.created"), ("environment", "live")],
+            reference: "provider = 'mintfax' AND event_type = 'mintfax.created' AND environment = 'live'"),
         Case(resource: .events, parameters: [("customer_id", "8e0c1f5a-0000-4000-8000-000000000000")], reference: "false"),
         Case(resource: .customers, parameters: [], reference: "true"),
         Case(resource: .customers, parameters: [("provider", "mintcash")], reference: "provider = 'mintcash'"),
         Case(resource: .customers, parameters: [("environment", "test")], reference: "environment = 'test'"),
         Case(resource: .payments, parameters: [("provider", "mintcash")], reference: "provider = 'mintcash'"),
         Case(resource: .payments, parameters: [("status", "failed")], reference: "status = 'failed'"),
-        Case(resource: .payments, parameters: [("provider", "flexprice"), ("status", "failed")],
-             reference: "provider = 'flexprice' AND status = 'failed'"),
+        Case(
+            resource: .payments, parameters: [("provider", "flexprice"), ("status", "failed")],
+            reference: "provider = 'flexprice' AND status = 'failed'"),
     ]
 
     @Test func everyPageReadsAboutWhatItReturnsAndEqualsAPlainOrderBy() async throws {
@@ -84,28 +86,36 @@ import Testing
             try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: TestDatabase.logger).migrate()
             try await pool.withConnection { _ = try await $0.simpleQuery(unsafeSQL: Self.seed) }
             let customerID = try await pool.query(PostgresQuery(unsafeSQL: "SELECT \(Self.customer)::text")).first!.decode(String.self, at: 0)
-            let cases = Self.cases + [
-                Case(resource: .events, parameters: [("customer_id", customerID)],
-                     reference: "provider = 'mintcash' AND environment = 'live' AND customer_provider_id = 'c7'"),
-                Case(resource: .payments, parameters: [("customer_id", customerID)], reference: "customer_id = \(Self.customer)"),
-            ]
+            let cases =
+                Self.cases + [
+                    Case(
+                        resource: .events, parameters: [("customer_id", customerID)],
+                        reference: "provider = 'mintcash' AND environment = 'live' AND customer_provider_id = 'c7'"),
+                    Case(resource: .payments, parameters: [("customer_id", customerID)], reference: "customer_id = \(Self.customer)"),
+                ]
             for testCase in cases {
                 for ascending in [false, true] {
                     let parameters = testCase.parameters + [("limit", "20")] + (ascending ? [("order", "asc")] : [])
-                    let first = try ListRequest(parameters, resource: testCase.resource.name, filters: testCase.resource.filters, cursors: Self.signer)
+                    let first = try ListRequest(
+                        parameters, resource: testCase.resource.name, filters: testCase.resource.filters, cursors: Self.signer)
                     let expected = try await reference(testCase, ascending: ascending, pool: pool)
                     #expect(try await page(testCase.resource, first, pool: pool) == Array(expected.prefix(21)), "\(testCase) first page")
                     let read = try await rowsRead(testCase.resource, first, pool: pool)
                     #expect(read <= 300, "\(testCase) first page read \(read) rows")
                     // A page from the middle, after a cursor.
                     guard expected.count > 60 else { continue }
-                    let middle = try await pool.query(PostgresQuery(unsafeSQL: """
-                        SELECT (extract(epoch FROM \(testCase.resource.name == "events" ? "billing.event_time(occurred_at, received_at)" : "created_at")) * 1000000)::bigint
-                        FROM billing.\(testCase.resource.name) WHERE \(testCase.resource.name == "events" ? "position" : "id::text") = '\(expected[40])'
-                        """)).first!.decode(Int64.self, at: 0)
-                    let cursor = Self.signer.cursor(after: PageKey(time: middle, tiebreak: expected[40]), binding: first.binding(resource: testCase.resource.name))
-                    let next = try ListRequest(parameters + [("cursor", cursor)], resource: testCase.resource.name, filters: testCase.resource.filters,
-                                               cursors: Self.signer)
+                    let middle = try await pool.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                SELECT (extract(epoch FROM \(testCase.resource.name == "events" ? "billing.event_time(occurred_at, received_at)" : "created_at")) * 1000000)::bigint
+                                FROM billing.\(testCase.resource.name) WHERE \(testCase.resource.name == "events" ? "position" : "id::text") = '\(expected[40])'
+                                """)
+                    ).first!.decode(Int64.self, at: 0)
+                    let cursor = Self.signer.cursor(
+                        after: PageKey(time: middle, tiebreak: expected[40]), binding: first.binding(resource: testCase.resource.name))
+                    let next = try ListRequest(
+                        parameters + [("cursor", cursor)], resource: testCase.resource.name, filters: testCase.resource.filters,
+                        cursors: Self.signer)
                     #expect(try await page(testCase.resource, next, pool: pool) == Array(expected[41..<62]), "\(testCase) after a cursor")
                     let readNext = try await rowsRead(testCase.resource, next, pool: pool)
                     #expect(readNext <= 300, "\(testCase) after a cursor read \(readNext) rows")
@@ -120,9 +130,12 @@ import Testing
         let events = testCase.resource.name == "events"
         var order = events ? Self.eventOrder : "created_at DESC, id DESC"
         if ascending { order = order.replacingOccurrences(of: "DESC", with: "ASC") }
-        return try await pool.query(PostgresQuery(unsafeSQL: """
-            SELECT \(events ? "position" : "id")::text FROM billing.\(testCase.resource.name) WHERE \(testCase.reference) ORDER BY \(order) LIMIT 200
-            """)).decodeColumn(String.self)
+        return try await pool.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(events ? "position" : "id")::text FROM billing.\(testCase.resource.name) WHERE \(testCase.reference) ORDER BY \(order) LIMIT 200
+                    """)
+        ).decodeColumn(String.self)
     }
 
     /// The tiebreak keys of the page the API would return (the extra row that tells `has_more` included).
@@ -141,13 +154,16 @@ import Testing
         let plans = try await pool.withConnection { connection in
             let custom = try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql, binds: query.binds))
                 .first!.decode(String.self, at: 0)
-            _ = try await connection.simpleQuery(unsafeSQL: """
-                SET plan_cache_mode = force_generic_plan;
-                PREPARE page\(types) AS \(query.sql)
-                """)
-            let generic = try await connection.simpleQuery(unsafeSQL: """
-                EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE page\(arguments)
-                """).first!.decode(String.self, at: 0)
+            _ = try await connection.simpleQuery(
+                unsafeSQL: """
+                    SET plan_cache_mode = force_generic_plan;
+                    PREPARE page\(types) AS \(query.sql)
+                    """)
+            let generic = try await connection.simpleQuery(
+                unsafeSQL: """
+                    EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE page\(arguments)
+                    """
+            ).first!.decode(String.self, at: 0)
             _ = try await connection.simpleQuery(unsafeSQL: "DEALLOCATE page; RESET plan_cache_mode")
             return [custom, generic]
         }

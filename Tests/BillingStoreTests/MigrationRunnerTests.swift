@@ -112,7 +112,8 @@ import Testing
         #expect(throws: MigrationError.self) { try Migration(fileName: "0001_x.txt", contents: Data()) }
         let directory = try files(["0001_a.sql": "", "0001_b.sql": ""])
         #expect(throws: MigrationError.self) { try Migration.load(directory: directory) }
-        let noTransaction = try Migration(fileName: "0003_index.sql", contents: Data("-- billing-events: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);".utf8))
+        let noTransaction = try Migration(
+            fileName: "0003_index.sql", contents: Data("-- billing-events: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);".utf8))
         #expect(!noTransaction.transactional)
     }
 
@@ -145,7 +146,8 @@ import Testing
             let pool = PostgresPool(configuration: configuration, logger: TestDatabase.logger)
             let migrations = try Migration.bundled()
             try await MigrationRunner(pool: pool, migrations: migrations.filter { $0.version < 7 }, logger: TestDatabase.logger).migrate()
-            try await pool.query("""
+            try await pool.query(
+                """
                 INSERT INTO billing.customers (id, provider, environment, provider_id, first_seen_at, updated_at, created_at)
                 SELECT gen_random_uuid(), 'mintcash', 'live', 'c' || g, now(), now(), now() FROM generate_series(1, 2) AS g
                 """)
@@ -156,11 +158,13 @@ import Testing
             let runner = MigrationRunner(pool: pool, migrations: migrations, logger: TestDatabase.logger)
             try await runner.migrate()
             #expect(try await runner.status().isCurrent)
-            let indexes = try await pool.query("""
+            let indexes = try await pool.query(
+                """
                 SELECT c.relname || ' ' || i.indisvalid || ' ' || pg_get_indexdef(i.indexrelid) FROM pg_index i
                 JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class r ON r.oid = i.indrelid
                 WHERE r.relname = 'customers' AND r.relnamespace = 'billing'::regnamespace ORDER BY 1
-                """).decodeColumn(String.self)
+                """
+            ).decodeColumn(String.self)
             #expect(indexes.contains { $0.hasPrefix("customers_list true") && $0.hasSuffix("(provider, environment, created_at, id)") })
             #expect(!indexes.contains { $0.contains(" false ") }, "\(indexes)")
             #expect(!indexes.contains { $0.hasPrefix("customers_created ") || $0.hasPrefix("customers_provider ") })
@@ -176,8 +180,9 @@ import Testing
             let runner = MigrationRunner(pool: pool, migrations: migrations, logger: TestDatabase.logger)
             try await runner.migrate()
             #expect(try await runner.status().isCurrent)
-            let health = await DatabaseHealth(runner: runner).check()
-            #expect(health.isReady)
+            // The 2 s default is for a probe; a test machine running every suite at once may be slower.
+            let health = await DatabaseHealth(runner: runner).check(timeout: .seconds(30))
+            #expect(health.isReady, "\(health)")
             await pool.close()
         }
     }
@@ -187,7 +192,7 @@ import Testing
             let pool = PostgresPool(configuration: configuration, logger: TestDatabase.logger)
             let pending = await DatabaseHealth(
                 runner: MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: TestDatabase.logger)
-            ).check()
+            ).check(timeout: .seconds(30))
             #expect(pending.reachable && !pending.migrated)
             #expect(pending.reason?.contains("pending") == true)
             await pool.close()
@@ -197,7 +202,7 @@ import Testing
             logger: TestDatabase.logger)
         let down = await DatabaseHealth(
             runner: MigrationRunner(pool: nowhere, migrations: try Migration.bundled(), logger: TestDatabase.logger)
-        ).check()
+        ).check(timeout: .seconds(30))
         #expect(!down.reachable && !down.isReady)
         #expect(down.reason?.contains("unreachable") == true)
     }

@@ -1,9 +1,10 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BillingStore
 
 @Suite struct ProjectionConvergenceTests {
     /// Folds `events` into the scratch tables in batches of the given sizes (cycled).

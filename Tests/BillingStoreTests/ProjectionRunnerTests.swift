@@ -1,10 +1,11 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import BillingStore
 
 @Suite struct ProjectionRunnerTests {
     private func history(seed: UInt64, entities: Int) throws -> [(event: NormalizedEvent, delivery: IncomingDelivery)] {
@@ -28,7 +29,8 @@ import Testing
         try await withMigratedPool { pool in
             let history = try history(seed: 42, entities: 60)
             let shuffled = (history + history.prefix(20)).shuffled()
-            let firstHalf = Array(shuffled.prefix(shuffled.count / 2)), secondHalf = Array(shuffled.dropFirst(shuffled.count / 2))
+            let firstHalf = Array(shuffled.prefix(shuffled.count / 2))
+            let secondHalf = Array(shuffled.dropFirst(shuffled.count / 2))
             let live = try await withProjector(pool) {
                 async let first: Void = store(firstHalf, in: pool)
                 async let second: Void = store(secondHalf, in: pool)
@@ -58,11 +60,15 @@ import Testing
 
     @Test func aLowerPositionCommittedLastIsProjectedNotSkipped() async throws {
         try await withMigratedPool { pool in
-            let early = try intake(GeneratedDelivery(
-                provider: "mintcash", environment: "live", body: ProviderFixtures.mintcashPayment(eventID: UUID().uuidString), deliveryID: nil))
-            let late = try intake(GeneratedDelivery(
-                provider: "mintcash", environment: "live",
-                body: ProviderFixtures.mintcashSubscription.replacingOccurrences(of: "a3c5e7f9-1b2d-4e6f-8a0b-c1d2e3f4a5b6", with: UUID().uuidString)
+            let early = try intake(
+                GeneratedDelivery(
+                    provider: "mintcash", environment: "live", body: ProviderFixtures.mintcashPayment(eventID: UUID().uuidString), deliveryID: nil))
+            let late = try intake(
+                GeneratedDelivery(
+                    provider: "mintcash", environment: "live",
+                    body: ProviderFixtures.mintcashSubscription.replacingOccurrences(
+                        of: "a3c5e7f9-1b2d-4e6f-8a0b-c1d2e3f4a5b6", with: UUID().uuidString
+                    )
                     .replacingOccurrences(of: #""environment":"test""#, with: #""environment":"live""#), deliveryID: nil))
             try await withProjector(pool) {
                 let slow = try await PostgresConnection.connect(pool.configuration, logger: TestDatabase.logger)
@@ -78,7 +84,10 @@ import Testing
                 await slow.close()
                 try await waitUntilProjected(pool)
                 #expect(try await pool.query("SELECT position FROM billing.events ORDER BY transaction_id").decodeColumn(Int64.self) == [1, 2])
-                #expect(try await pool.query("SELECT status FROM billing.payments WHERE provider_id = 'pmt_01HXX'").decodeColumn(String.self) == ["succeeded"])
+                #expect(
+                    try await pool.query("SELECT status FROM billing.payments WHERE provider_id = 'pmt_01HXX'").decodeColumn(String.self) == [
+                        "succeeded"
+                    ])
                 #expect(try await pool.query("SELECT status FROM billing.subscriptions").decodeColumn(String.self) == ["active"])
             }
         }
@@ -86,11 +95,14 @@ import Testing
 
     @Test func aPoisonEventIsRetriedThenParkedAndTheProjectionMovesOn() async throws {
         try await withMigratedPool { pool in
-            let poison = try intake(GeneratedDelivery(
-                provider: "flexprice", environment: "live",
-                body: ProviderFixtures.flexpriceWalletTransactionFull.replacingOccurrences(of: #""credit_balance_before":"0""#, with: #""credit_balance_before":"zero""#),
-                deliveryID: "msg_poison"))
-            let healthy = try intake(GeneratedDelivery(provider: "flexprice", environment: "live", body: ProviderFixtures.flexpriceWalletAlert, deliveryID: "msg_ok"))
+            let poison = try intake(
+                GeneratedDelivery(
+                    provider: "flexprice", environment: "live",
+                    body: ProviderFixtures.flexpriceWalletTransactionFull.replacingOccurrences(
+                        of: #""credit_balance_before":"0""#, with: #""credit_balance_before":"zero""#),
+                    deliveryID: "msg_poison"))
+            let healthy = try intake(
+                GeneratedDelivery(provider: "flexprice", environment: "live", body: ProviderFixtures.flexpriceWalletAlert, deliveryID: "msg_ok"))
             let attempts = Mutex(0)
             var options = testProjectionOptions()
             options.onBatch = { projection, result in
@@ -100,8 +112,10 @@ import Testing
                 try await store([poison, healthy], in: pool)
                 try await waitUntilProjected(pool)
                 // An event folds whole or not at all: both projections that read it park it.
-                let dead = try await pool.query("SELECT projection, event_type, error, attempts FROM billing.projection_dead_letters ORDER BY projection")
-                    .decode((String, String, String, Int64).self)
+                let dead = try await pool.query(
+                    "SELECT projection, event_type, error, attempts FROM billing.projection_dead_letters ORDER BY projection"
+                )
+                .decode((String, String, String, Int64).self)
                 #expect(dead.map(\.0) == ["customers", "wallets"])
                 #expect(dead.allSatisfy { $0.1 == "wallet.transaction.created" && $0.3 == 3 })
                 #expect(dead.first?.2 == "transaction.credit_balance_before is not a decimal amount")
@@ -126,10 +140,13 @@ import Testing
                 var kills: Int64 = 0
                 for _ in 0..<12 {
                     try await Task.sleep(for: .milliseconds(150))
-                    kills += try await pool.query("""
-                        SELECT count(pg_terminate_backend(pid)) FROM pg_locks
-                        WHERE locktype = 'advisory' AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                        """).decodeColumn(Int64.self).first ?? 0
+                    kills +=
+                        try await pool.query(
+                            """
+                            SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+                            WHERE locktype = 'advisory' AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                            """
+                        ).decodeColumn(Int64.self).first ?? 0
                 }
                 try await waitUntilProjected(pool, timeout: .seconds(60))
                 return kills
@@ -137,8 +154,10 @@ import Testing
             #expect(killed > 0)
             let live = try await dump(pool)
             for status in try await ProjectionStatus.load(on: pool) {
-                let expected = try await pool.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM billing.events WHERE \(status.projection.eventFilter)"))
-                    .decodeColumn(Int64.self)
+                let expected = try await pool.query(
+                    PostgresQuery(unsafeSQL: "SELECT count(*) FROM billing.events WHERE \(status.projection.eventFilter)")
+                )
+                .decodeColumn(Int64.self)
                 #expect([status.eventsApplied] == expected, "\(status.projection)")
             }
             try await rebuildAll(pool)
@@ -164,7 +183,9 @@ import Testing
                   AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('billing-events/projection/' || p.name, 0)
                 """
             #expect(try await pool.query(PostgresQuery(unsafeSQL: holders)).decodeColumn(Int64.self) == [4])
-            #expect(try await pool.query("SELECT DISTINCT owner FROM billing.projection_checkpoints WHERE owner IS NOT NULL").decodeColumn(String.self) == ["first"])
+            #expect(
+                try await pool.query("SELECT DISTINCT owner FROM billing.projection_checkpoints WHERE owner IS NOT NULL").decodeColumn(String.self)
+                    == ["first"])
 
             firstTask.cancel()
             _ = await firstTask.result

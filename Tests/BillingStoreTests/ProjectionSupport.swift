@@ -1,8 +1,9 @@
 import BillingCore
-@testable import BillingStore
 import Foundation
 import Postgres
 import TestSupport
+
+@testable import BillingStore
 
 /// A generated delivery as the receiver would have built and normalized it.
 func intake(_ generated: GeneratedDelivery) throws -> (event: NormalizedEvent, delivery: IncomingDelivery) {
@@ -21,13 +22,19 @@ func dumpReadModels(schema: String, on connection: isolated PostgresConnection) 
             .decodeColumn(String.self)
     }
     for table in ReadModelTable.allCases.compactMap(\.versionTable) {
-        rows += try connection.execute(PostgresQuery(unsafeSQL: """
-            SELECT '\(table) ' || row_to_json(t)::text FROM \(schema).\(table) t ORDER BY id, register, event_id
-            """)).decodeColumn(String.self)
+        rows += try connection.execute(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT '\(table) ' || row_to_json(t)::text FROM \(schema).\(table) t ORDER BY id, register, event_id
+                    """)
+        ).decodeColumn(String.self)
     }
-    rows += try connection.execute(PostgresQuery(unsafeSQL: """
-        SELECT 'dead ' || projection || ' ' || event_id || ' ' || error FROM \(schema).projection_dead_letters ORDER BY projection, event_id
-        """)).decodeColumn(String.self)
+    rows += try connection.execute(
+        PostgresQuery(
+            unsafeSQL: """
+                SELECT 'dead ' || projection || ' ' || event_id || ' ' || error FROM \(schema).projection_dead_letters ORDER BY projection, event_id
+                """)
+    ).decodeColumn(String.self)
     return rows
 }
 

@@ -9,7 +9,8 @@ import Testing
 @Suite struct ReadModelSchemaTests {
     /// `name type` of every column of `billing.<table>`, from the migrated database.
     private func migratedColumns(_ table: String, in pool: PostgresPool) async throws -> Set<String> {
-        let rows = try await pool.query("""
+        let rows = try await pool.query(
+            """
             SELECT column_name::text, udt_name::text
             FROM information_schema.columns WHERE table_schema = 'billing' AND table_name = \(table)
             """)

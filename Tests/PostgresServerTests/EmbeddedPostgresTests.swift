@@ -1,8 +1,9 @@
 import Foundation
 import Postgres
-@testable import PostgresServer
 import TestSupport
 import Testing
+
+@testable import PostgresServer
 
 @Suite struct EmbeddedPostgresTests {
     @Test func createsReusesAndSurvivesAStalePidFile() async throws {

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Postgres
 import TestSupport
 import Testing
+
+@testable import Postgres
 
 @Suite struct CancelHandleTests {
     /// A cancel requested for an operation that has ended (the task was cancelled just as its

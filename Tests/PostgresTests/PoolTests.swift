@@ -38,9 +38,10 @@ import Testing
         try await eventually { await pool.statistics.inUse == 1 }
         var waiters: [Task<Void, any Error>] = []
         for index in 0..<5 {
-            waiters.append(Task {
-                try await pool.withConnection { _ in await order.append(index) }
-            })
+            waiters.append(
+                Task {
+                    try await pool.withConnection { _ in await order.append(index) }
+                })
             // Let each waiter queue before the next one starts.
             try await eventually { await pool.statistics.waiting == index + 1 }
         }

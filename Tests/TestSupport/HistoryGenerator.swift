@@ -75,7 +75,8 @@ public struct HistoryGenerator {
             let text = String(value, radix: 16)
             return String(repeating: "0", count: max(0, digits - text.count)) + text
         }
-        let a = next(), b = next()
+        let a = next()
+        let b = next()
         return "\(hex(a >> 32, 8))-\(hex((a >> 16) & 0xFFFF, 4))-4\(hex(a & 0xFFF, 3))-a\(hex(b >> 52, 3))-\(hex(b & 0xFFFF_FFFF_FFFF, 12))"
     }
 
@@ -103,10 +104,13 @@ public struct HistoryGenerator {
     }
 
     private mutating func mintcashPayment(_ index: Int, _ environment: String) -> [GeneratedDelivery] {
-        let id = "pmt_\(tag)_\(index)", customer = "mc_cust_\(tag)_\(index / 6)_\(int(0...1))"
+        let id = "pmt_\(tag)_\(index)"
+        let customer = "mc_cust_\(tag)_\(index / 6)_\(int(0...1))"
         let amount = "\(int(1...500)).\(int(10...99))"
-        let paths = [["created", "pending", "authorized", "succeeded"], ["created", "pending", "failed"], ["created", "authorized", "voided"],
-                     ["pending", "succeeded", "partially_refunded", "refunded"], ["created", "succeeded", "partially_refunded"]]
+        let paths = [
+            ["created", "pending", "authorized", "succeeded"], ["created", "pending", "failed"], ["created", "authorized", "voided"],
+            ["pending", "succeeded", "partially_refunded", "refunded"], ["created", "succeeded", "partially_refunded"],
+        ]
         var time = clock
         var out: [GeneratedDelivery] = []
         var refunded = 0
@@ -116,10 +120,12 @@ public struct HistoryGenerator {
             if status.hasSuffix("refunded") {
                 refunded += 1
                 let refundAmount = status == "refunded" && refunded == 1 ? amount : "1.\(int(10...99))"
-                body = #"{"eventId":"\#(uuid())","event":"payment.\#(status)","type":"payment","apiVersion":"2026-05-01","environment":"\#(environment)","createdAt":"\#(at)","data":{"id":"\#(id)","externalId":"order_\#(index)","status":"\#(status)","amountRefunded":\#(refundAmount),"amountRefundable":0,"refund":{"id":"rfd_\#(tag)_\#(index)_\#(refunded)","externalId":"r_\#(index)","amount":\#(refundAmount),"currency":"EUR","reason":"customer_request","status":"\#(chance(15) ? "failed" : "succeeded")","createdAt":"\#(at)"}}}"#
+                body =
+                    #"{"eventId":"\#(uuid())","event":"payment.\#(status)","type":"payment","apiVersion":"2026-05-01","environment":"\#(environment)","createdAt":"\#(at)","data":{"id":"\#(id)","externalId":"order_\#(index)","status":"\#(status)","amountRefunded":\#(refundAmount),"amountRefundable":0,"refund":{"id":"rfd_\#(tag)_\#(index)_\#(refunded)","externalId":"r_\#(index)","amount":\#(refundAmount),"currency":"EUR","reason":"customer_request","status":"\#(chance(15) ? "failed" : "succeeded")","createdAt":"\#(at)"}}}"#
             } else {
                 let failure = status == "failed" ? #""card_declined""# : "null"
-                body = #"{"eventId":"\#(uuid())","event":"payment.\#(status)","type":"payment","apiVersion":"2026-05-01","environment":"\#(environment)","createdAt":"\#(at)","data":{"id":"\#(id)","externalId":"order_\#(index)","status":"\#(status)","amount":\#(amount),"currency":"EUR","providerTransactionId":null,"failureCode":\#(failure),"failureMessage":null,"amountRefunded":0,"amountRefundable":\#(amount),"customer":{"id":"\#(customer)","externalId":"ext_\#(customer)","email":"\#(customer)@example.com","name":"Name \#(int(0...9))","phone":null},"billingAddress":null,"card":{"brand":"visa","last4":"4242","expMonth":"03","expYear":"31","first6":"424242"}}}"#
+                body =
+                    #"{"eventId":"\#(uuid())","event":"payment.\#(status)","type":"payment","apiVersion":"2026-05-01","environment":"\#(environment)","createdAt":"\#(at)","data":{"id":"\#(id)","externalId":"order_\#(index)","status":"\#(status)","amount":\#(amount),"currency":"EUR","providerTransactionId":null,"failureCode":\#(failure),"failureMessage":null,"amountRefunded":0,"amountRefundable":\#(amount),"customer":{"id":"\#(customer)","externalId":"ext_\#(customer)","email":"\#(customer)@example.com","name":"Name \#(int(0...9))","phone":null},"billingAddress":null,"card":{"brand":"visa","last4":"4242","expMonth":"03","expYear":"31","first6":"424242"}}}"#
             }
             out.append(GeneratedDelivery(provider: "mintcash", environment: environment, body: body, deliveryID: nil))
         }
@@ -127,12 +133,16 @@ public struct HistoryGenerator {
     }
 
     private mutating func mintcashSubscription(_ index: Int, _ environment: String) -> [GeneratedDelivery] {
-        let id = "sub_\(tag)_\(index)", customer = "mc_cust_\(tag)_\(index / 6)_\(int(0...1))"
+        let id = "sub_\(tag)_\(index)"
+        let customer = "mc_cust_\(tag)_\(index / 6)_\(int(0...1))"
         var time = clock
-        return [("subscription.succeeded", "active"), ("subscription.failed", "past_due"), ("subscription.succeeded", "active"),
-                ("subscription.cancelled", "cancelled")].prefix(int(1...4)).map { event, status in
+        return [
+            ("subscription.succeeded", "active"), ("subscription.failed", "past_due"), ("subscription.succeeded", "active"),
+            ("subscription.cancelled", "cancelled"),
+        ].prefix(int(1...4)).map { event, status in
             let at = Self.iso(tick(&time))
-            let body = #"{"eventId":"\#(uuid())","event":"\#(event)","type":"subscription","apiVersion":"2026-05-01","environment":"\#(environment)","createdAt":"\#(at)","data":{"id":"\#(id)","externalId":"s_\#(index)","status":"\#(status)","amount":\#(int(5...50)).99,"currency":"USD","billingIntervalDays":30,"currentPeriodEnd":"\#(Self.iso(time + 2_592_000_000))","customer":{"id":"\#(customer)","externalId":"ext_\#(customer)","email":"\#(customer)@example.com","name":"Name \#(int(0...9))"},"lastPayment":{"id":"pmt_x\#(int(0...99))","status":"succeeded","amount":9.99}}}"#
+            let body =
+                #"{"eventId":"\#(uuid())","event":"\#(event)","type":"subscription","apiVersion":"2026-05-01","environment":"\#(environment)","createdAt":"\#(at)","data":{"id":"\#(id)","externalId":"s_\#(index)","status":"\#(status)","amount":\#(int(5...50)).99,"currency":"USD","billingIntervalDays":30,"currentPeriodEnd":"\#(Self.iso(time + 2_592_000_000))","customer":{"id":"\#(customer)","externalId":"ext_\#(customer)","email":"\#(customer)@example.com","name":"Name \#(int(0...9))"},"lastPayment":{"id":"pmt_x\#(int(0...99))","status":"succeeded","amount":9.99}}}"#
             return GeneratedDelivery(provider: "mintcash", environment: environment, body: body, deliveryID: nil)
         }
     }
@@ -144,7 +154,8 @@ public struct HistoryGenerator {
 
     private mutating func customerObject(_ id: String, at: String?) -> String {
         let updated = at.map { #","updated_at":"\#($0)""# } ?? ""
-        return #"{"id":"\#(id)","external_id":"ext_\#(id)","name":"Customer \#(int(0...9))","email":"\#(id)@example.com","address_country":"DE","metadata":{"tier":"\#(int(1...3))"}\#(updated)}"#
+        return
+            #"{"id":"\#(id)","external_id":"ext_\#(id)","name":"Customer \#(int(0...9))","email":"\#(id)@example.com","address_country":"DE","metadata":{"tier":"\#(int(1...3))"}\#(updated)}"#
     }
 
     private mutating func flexpriceCustomer(_ index: Int, _ environment: String) -> [GeneratedDelivery] {
@@ -158,19 +169,26 @@ public struct HistoryGenerator {
     }
 
     private mutating func flexpriceSubscription(_ index: Int, _ environment: String) -> [GeneratedDelivery] {
-        let id = "subs_\(tag)_\(index)", customer = "cust_\(tag)_\(index / 6)_\(int(0...1))"
+        let id = "subs_\(tag)_\(index)"
+        let customer = "cust_\(tag)_\(index / 6)_\(int(0...1))"
         var time = clock
-        return [("subscription.created", "draft"), ("subscription.activated", "active"), ("subscription.paused", "paused"),
-                ("subscription.resumed", "active"), ("subscription.cancelled", "cancelled")].prefix(int(1...5)).map { type, status in
+        return [
+            ("subscription.created", "draft"), ("subscription.activated", "active"), ("subscription.paused", "paused"),
+            ("subscription.resumed", "active"), ("subscription.cancelled", "cancelled"),
+        ].prefix(int(1...5)).map { type, status in
             let at = Self.iso(tick(&time))
             let embedded = customerObject(customer, at: nil)
             let cancelled = status == "cancelled" ? #","cancelled_at":"\#(at)""# : ""
-            return flexprice(type, environment, #""subscription":{"id":"\#(id)","customer_id":"\#(customer)","plan_id":"plan_\#(int(1...3))","subscription_status":"\#(status)","currency":"usd","start_date":"\#(Self.iso(clock))","current_period_start":"\#(Self.iso(clock))","current_period_end":"\#(Self.iso(clock + 2_592_000_000))","cancel_at_period_end":\#(chance(50)),"billing_cadence":"RECURRING","billing_period":"MONTHLY","billing_period_count":1,"updated_at":"\#(at)"\#(cancelled),"customer":\#(embedded)}"#)
+            return flexprice(
+                type, environment,
+                #""subscription":{"id":"\#(id)","customer_id":"\#(customer)","plan_id":"plan_\#(int(1...3))","subscription_status":"\#(status)","currency":"usd","start_date":"\#(Self.iso(clock))","current_period_start":"\#(Self.iso(clock))","current_period_end":"\#(Self.iso(clock + 2_592_000_000))","cancel_at_period_end":\#(chance(50)),"billing_cadence":"RECURRING","billing_period":"MONTHLY","billing_period_count":1,"updated_at":"\#(at)"\#(cancelled),"customer":\#(embedded)}"#
+            )
         }
     }
 
     private mutating func flexpriceWallet(_ index: Int, _ environment: String) -> [GeneratedDelivery] {
-        let id = "wallet_\(tag)_\(index)", customer = "cust_\(tag)_\(index / 6)_\(int(0...1))"
+        let id = "wallet_\(tag)_\(index)"
+        let customer = "cust_\(tag)_\(index / 6)_\(int(0...1))"
         var time = clock
         var balance = int(0...100)
         var out: [GeneratedDelivery] = []
@@ -182,9 +200,14 @@ public struct HistoryGenerator {
             let at = Self.iso(tick(&time))
             switch int(0...3) {
             case 0:
-                out.append(flexprice("wallet.credit_balance.dropped", environment, #""wallet":\#(wallet(at)),"alert":{"state":"in_alarm","credit_balance":"\#(balance)"}"#))
+                out.append(
+                    flexprice(
+                        "wallet.credit_balance.dropped", environment,
+                        #""wallet":\#(wallet(at)),"alert":{"state":"in_alarm","credit_balance":"\#(balance)"}"#))
             case 1:
-                out.append(flexprice("wallet.credit_balance.recovered", environment, #""wallet":\#(wallet(at)),"alert":{"state":"ok","credit_balance":123}"#))
+                out.append(
+                    flexprice("wallet.credit_balance.recovered", environment, #""wallet":\#(wallet(at)),"alert":{"state":"ok","credit_balance":123}"#)
+                )
             case 2:
                 out.append(flexprice("wallet.ongoing_balance.dropped", environment, #""wallet":\#(wallet(at)),"alert":{"state":"warning"}"#))
             default:
@@ -192,7 +215,11 @@ public struct HistoryGenerator {
                 balance += int(1...20)
                 for (type, status) in [("wallet.transaction.created", "pending"), ("wallet.transaction.updated", "completed")] {
                     let key = type.hasSuffix("updated") ? "updated_transaction" : "transaction"
-                    out.append(flexprice(type, environment, #""\#(key)":{"id":"wtxn_\#(tag)_\#(index)_\#(step)","wallet_id":"\#(id)","customer_id":"\#(customer)","type":"credit","amount":"\#(balance - before)","credit_amount":"\#(balance - before)","credit_balance_before":"\#(before)","credit_balance_after":"\#(balance)","transaction_status":"\#(status)","reference_type":"REQUEST","transaction_reason":"PURCHASED_CREDIT_DIRECT","currency":"usd","updated_at":"\#(Self.iso(tick(&time)))"}"#))
+                    out.append(
+                        flexprice(
+                            type, environment,
+                            #""\#(key)":{"id":"wtxn_\#(tag)_\#(index)_\#(step)","wallet_id":"\#(id)","customer_id":"\#(customer)","type":"credit","amount":"\#(balance - before)","credit_amount":"\#(balance - before)","credit_balance_before":"\#(before)","credit_balance_after":"\#(balance)","transaction_status":"\#(status)","reference_type":"REQUEST","transaction_reason":"PURCHASED_CREDIT_DIRECT","currency":"usd","updated_at":"\#(Self.iso(tick(&time)))"}"#
+                        ))
                 }
             }
         }
@@ -201,14 +228,23 @@ public struct HistoryGenerator {
     }
 
     private mutating func flexpricePayment(_ index: Int, _ environment: String) -> [GeneratedDelivery] {
-        let id = "pay_\(tag)_\(index)", customer = "cust_\(tag)_\(index / 6)_\(int(0...1))"
+        let id = "pay_\(tag)_\(index)"
+        let customer = "cust_\(tag)_\(index / 6)_\(int(0...1))"
         var time = clock
-        var out = [("payment.created", "INITIATED"), ("payment.pending", "PENDING"), ("payment.success", "SUCCEEDED")].prefix(int(1...3)).map { type, status in
-            flexprice(type, environment, #""payment":{"id":"\#(id)","destination_type":"CUSTOMER","destination_id":"\#(customer)","payment_method_type":"CARD","amount":"30","currency":"usd","payment_status":"\#(status)","updated_at":"\#(Self.iso(tick(&time)))"}"#)
+        var out = [("payment.created", "INITIATED"), ("payment.pending", "PENDING"), ("payment.success", "SUCCEEDED")].prefix(int(1...3)).map {
+            type, status in
+            flexprice(
+                type, environment,
+                #""payment":{"id":"\#(id)","destination_type":"CUSTOMER","destination_id":"\#(customer)","payment_method_type":"CARD","amount":"30","currency":"usd","payment_status":"\#(status)","updated_at":"\#(Self.iso(tick(&time)))"}"#
+            )
         }
         if chance(40) {
             for (type, status) in [("refund.created", "PENDING"), ("refund.succeeded", "SUCCEEDED")] {
-                out.append(flexprice(type, environment, #""refund":{"id":"rfnd_\#(tag)_\#(index)","payment_id":"\#(id)","amount":"12.5","currency":"usd","refund_status":"\#(status)","refund_reason":"REQUESTED_BY_CUSTOMER","updated_at":"\#(Self.iso(tick(&time)))"}"#))
+                out.append(
+                    flexprice(
+                        type, environment,
+                        #""refund":{"id":"rfnd_\#(tag)_\#(index)","payment_id":"\#(id)","amount":"12.5","currency":"usd","refund_status":"\#(status)","refund_reason":"REQUESTED_BY_CUSTOMER","updated_at":"\#(Self.iso(tick(&time)))"}"#
+                    ))
             }
         }
         return out
@@ -221,7 +257,8 @@ public struct HistoryGenerator {
             if chance(70) { seconds += Int64(int(1...30)) }
             let id = "evt_\(uuid().replacingOccurrences(of: "-", with: "").prefix(22))"
             let type = chance(50) ? "balance.low" : "balance.topup"
-            let body = #"{"id":"\#(id)","type":"\#(type)","created":\#(seconds),"data":{"object":{"environment_id":"\#(environmentID)","available":\#(int(0...9999)),"held":\#(int(0...500)),"currency":"USD"}}}"#
+            let body =
+                #"{"id":"\#(id)","type":"\#(type)","created":\#(seconds),"data":{"object":{"environment_id":"\#(environmentID)","available":\#(int(0...9999)),"held":\#(int(0...500)),"currency":"USD"}}}"#
             return GeneratedDelivery(provider: "mintfax", environment: environment, body: body, deliveryID: id)
         }
     }

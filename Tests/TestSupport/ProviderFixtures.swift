@@ -33,7 +33,8 @@ public enum ProviderFixtures {
         currency: String = "USD", environment: String = "live", updatedAt: String? = "2026-05-22T14:32:08.412Z"
     ) -> String {
         let updated = updatedAt.map { #","updatedAt":"\#($0)""# } ?? ""
-        return #"{"eventId":"\#(eventID)","event":"\#(event)","type":"payment","apiVersion":"2026-05-01","environment":"\#(environment)","createdAt":"2026-05-22T14:32:08.412Z","data":{"id":"pmt_01HXX","externalId":"order_123","status":"succeeded","amount":\#(amount),"currency":"\#(currency)","providerTransactionId":"provider_txn_abc","failureCode":null,"failureMessage":null,"amountRefunded":0,"amountRefundable":\#(amount),"customer":{"id":"cust_01HXX","externalId":"cust_42","email":"buyer@example.com","name":"Jane Doe","phone":null},"billingAddress":null,"card":{"brand":"mastercard","last4":"0000","expMonth":"03","expYear":"31","first6":"555555"}\#(updated)}}"#
+        return
+            #"{"eventId":"\#(eventID)","event":"\#(event)","type":"payment","apiVersion":"2026-05-01","environment":"\#(environment)","createdAt":"2026-05-22T14:32:08.412Z","data":{"id":"pmt_01HXX","externalId":"order_123","status":"succeeded","amount":\#(amount),"currency":"\#(currency)","providerTransactionId":"provider_txn_abc","failureCode":null,"failureMessage":null,"amountRefunded":0,"amountRefundable":\#(amount),"customer":{"id":"cust_01HXX","externalId":"cust_42","email":"buyer@example.com","name":"Jane Doe","phone":null},"billingAddress":null,"card":{"brand":"mastercard","last4":"0000","expMonth":"03","expYear":"31","first6":"555555"}\#(updated)}}"#
     }
 
     /// MintCash refund event delivered with `type: "payment"`.
@@ -47,7 +48,9 @@ public enum ProviderFixtures {
         """#
 
     /// mintfax `balance.topup` as delivered, with `available` in cents.
-    public static func mintfaxBalance(id: String = "evt_8aZqRm4yT3vK7pNxJ2bH9c", type: String = "balance.topup", available: String = "4550", currency: String = "USD") -> String {
+    public static func mintfaxBalance(
+        id: String = "evt_8aZqRm4yT3vK7pNxJ2bH9c", type: String = "balance.topup", available: String = "4550", currency: String = "USD"
+    ) -> String {
         #"{"id":"\#(id)","type":"\#(type)","created":1747922400,"data":{"object":{"environment_id":"env_01","available":\#(available),"held":125,"currency":"\#(currency)"}}}"#
     }
 

@@ -29,7 +29,8 @@ public enum RawHTTP {
     ) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try sendBlocking(port: port, method: method, path: path, headers: headers, body: body, timeout: timeout) })
+                continuation.resume(
+                    with: Result { try sendBlocking(port: port, method: method, path: path, headers: headers, body: body, timeout: timeout) })
             }
         }
     }

@@ -24,9 +24,14 @@ public enum WebhookSigner {
     ) -> [String: String] {
         switch provider {
         case "flexprice":
-            return ["svix-id": id, "svix-timestamp": "\(timestamp)", "svix-signature": standard(secret: secret, id: id, timestamp: timestamp, body: body)]
+            return [
+                "svix-id": id, "svix-timestamp": "\(timestamp)", "svix-signature": standard(secret: secret, id: id, timestamp: timestamp, body: body),
+            ]
         case "mintfax":
-            return ["webhook-id": id, "webhook-timestamp": "\(timestamp)", "webhook-signature": standard(secret: secret, id: id, timestamp: timestamp, body: body)]
+            return [
+                "webhook-id": id, "webhook-timestamp": "\(timestamp)",
+                "webhook-signature": standard(secret: secret, id: id, timestamp: timestamp, body: body),
+            ]
         default:
             return ["x-signature": hex(secret: secret, message: body)]
         }

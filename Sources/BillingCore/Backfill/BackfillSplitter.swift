@@ -19,7 +19,11 @@ public struct BackfillRecordSpan: Sendable, Equatable {
 /// out the records, and may then drop the bytes before ``consumed`` (telling ``discard(_:)``).
 /// Scanning resumes where it stopped, so a long record is examined once, however it is split.
 public struct BackfillSplitter: Sendable {
-    private enum ArrayPhase: Sendable { case start, beforeElement(first: Bool), inElement, afterElement, done }
+    private enum ArrayPhase: Sendable {
+        case start
+        case beforeElement(first: Bool)
+        case inElement, afterElement, done
+    }
 
     /// The layout being split.
     public let format: BackfillFormat

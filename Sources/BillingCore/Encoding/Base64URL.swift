@@ -17,16 +17,22 @@ public enum Base64URL {
             }
             while index + 3 <= input.count {
                 let group = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                put(group >> 18); put(group >> 12); put(group >> 6); put(group)
+                put(group >> 18)
+                put(group >> 12)
+                put(group >> 6)
+                put(group)
                 index += 3
             }
             switch input.count - index {
             case 1:
                 let group = UInt32(input[index]) << 16
-                put(group >> 18); put(group >> 12)
+                put(group >> 18)
+                put(group >> 12)
             case 2:
                 let group = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
-                put(group >> 18); put(group >> 12); put(group >> 6)
+                put(group >> 18)
+                put(group >> 12)
+                put(group >> 6)
             default:
                 break
             }

@@ -37,7 +37,9 @@ struct FoldObject {
 
     /// An exact decimal from a JSON number or a decimal string (empty text reads as nil).
     func amount(_ key: String) throws(ReadModelFoldError) -> DecimalAmount? {
-        if case let .string(text)? = value[key], text.unicodeScalars.allSatisfy({ $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }) { return nil }
+        if case let .string(text)? = value[key], text.unicodeScalars.allSatisfy({ $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }) {
+            return nil
+        }
         do { return try PayloadField.amount(value[key], name(key)) } catch { throw ReadModelFoldError(error.message) }
     }
 

@@ -42,17 +42,19 @@ struct Folding {
 
     /// Sets `register` of the entity `providerID`; `asOf` defaults to the event's.
     mutating func set(_ register: ReadModelRegister, _ providerID: String, rank: Int, asOf: Int64? = nil, _ values: FoldValues) {
-        writes.append(ReadModelWrite(
-            table: register.table, provider: event.provider, environment: event.environment, providerID: providerID,
-            register: register, version: ReadModelVersion(asOf: asOf ?? self.asOf, rank: rank, eventID: event.id),
-            values: values.values))
+        writes.append(
+            ReadModelWrite(
+                table: register.table, provider: event.provider, environment: event.environment, providerID: providerID,
+                register: register, version: ReadModelVersion(asOf: asOf ?? self.asOf, rank: rank, eventID: event.id),
+                values: values.values))
     }
 
     /// Records that the event names the entity (its row exists from then on).
     mutating func touch(_ table: ReadModelTable, _ providerID: String) {
-        writes.append(ReadModelWrite(
-            table: table, provider: event.provider, environment: event.environment, providerID: providerID,
-            register: nil, version: ReadModelVersion(asOf: asOf, rank: 0, eventID: event.id)))
+        writes.append(
+            ReadModelWrite(
+                table: table, provider: event.provider, environment: event.environment, providerID: providerID,
+                register: nil, version: ReadModelVersion(asOf: asOf, rank: 0, eventID: event.id)))
     }
 
     /// The stable id of another table's row of this provider and environment.

@@ -43,8 +43,10 @@ public enum ReadModelTable: String, Sendable, CaseIterable {
     public var derivedColumns: [ReadModelRegister.Column] {
         switch self {
         case .payments:
-            [.init(name: "status", type: "text"), .init(name: "amount_refunded", type: "numeric"),
-             .init(name: "amount_refundable", type: "numeric")]
+            [
+                .init(name: "status", type: "text"), .init(name: "amount_refunded", type: "numeric"),
+                .init(name: "amount_refundable", type: "numeric"),
+            ]
         case .customers, .subscriptions, .refunds, .wallets, .walletTransactions: []
         }
     }

@@ -42,8 +42,12 @@ public struct WebhookSecret: Sendable, Equatable {
             guard let value = sextet(byte) else { continue }
             switch quad {
             case 0: left = value
-            case 1: key.append(left << 2 | value >> 4); left = value & 0x0F
-            case 2: key.append(left << 4 | value >> 2); left = value & 0x03
+            case 1:
+                key.append(left << 2 | value >> 4)
+                left = value & 0x0F
+            case 2:
+                key.append(left << 4 | value >> 2)
+                left = value & 0x03
             default: key.append(left << 6 | value)
             }
             quad = (quad + 1) % 4

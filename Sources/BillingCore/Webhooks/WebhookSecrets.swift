@@ -21,10 +21,13 @@ public struct WebhookSecrets: Sendable {
         }
         // A misspelt variable (FLEXPRICE_WEBHOOK_SECRET, FLEXPRICE_SANDBOX_WEBHOOK_SECRETS) would leave
         // the provider without the secret the operator meant: stop instead of refusing every delivery.
-        for name in environment.keys.sorted() where !known.contains(name) && name.contains("WEBHOOK_SECRET")
-            && Provider.allCases.contains(where: { name.hasPrefix($0.environmentPrefix + "_") }) {
+        for name in environment.keys.sorted()
+        where !known.contains(name) && name.contains("WEBHOOK_SECRET")
+            && Provider.allCases.contains(where: { name.hasPrefix($0.environmentPrefix + "_") })
+        {
             throw WebhookSecretError(
-                variable: name, message: "not a variable billing-events reads; use <PROVIDER>_WEBHOOK_SECRETS or <PROVIDER>_<LIVE|TEST>_WEBHOOK_SECRETS")
+                variable: name,
+                message: "not a variable billing-events reads; use <PROVIDER>_WEBHOOK_SECRETS or <PROVIDER>_<LIVE|TEST>_WEBHOOK_SECRETS")
         }
         for provider in Provider.allCases {
             let sharedName = "\(provider.environmentPrefix)_WEBHOOK_SECRETS"

@@ -73,7 +73,8 @@ struct BackfillCheckpoint: Sendable {
                 CASE WHEN \(checkpoint.completedAt != nil) THEN 'already_imported' ELSE 'running' END,
                 CASE WHEN \(checkpoint.completedAt != nil) THEN now() END)
             RETURNING id
-            """).rows[0].decode(Int64.self, at: 0)
+            """
+        ).rows[0].decode(Int64.self, at: 0)
         return checkpoint
     }
 
@@ -83,7 +84,8 @@ struct BackfillCheckpoint: Sendable {
             """
             SELECT id, batch_size, records_done, inserted, duplicates, snapshots, rejected, rejects_bytes, completed_at
             FROM billing.backfill_files WHERE id = \(id)
-            """).rows[0]
+            """
+        ).rows[0]
         let (id, batchSize, recordsDone, inserted, duplicates, snapshots, rejected, rejectsBytes, completedAt) =
             try row.decode((Int64, Int, Int64, Int64, Int64, Int64, Int64, Int64, Date?).self)
         return BackfillCheckpoint(

@@ -190,9 +190,10 @@ public struct BackfillImporter: Sendable {
                 counts.add(BackfillCounts(read: staged.read, inserted: 0, duplicates: 0, snapshots: 0, rejected: Int64(staged.rejects.count)))
             }
             checkpoint.recordsDone = staged.recordsEnd
-            progress(BackfillProgress(
-                path: path, fileBytesRead: staged.fileBytesRead, fileSize: fileSize, records: recordsThisRun,
-                resumedRecords: start.recordsDone, elapsed: ContinuousClock.now - started))
+            progress(
+                BackfillProgress(
+                    path: path, fileBytesRead: staged.fileBytesRead, fileSize: fileSize, records: recordsThisRun,
+                    resumedRecords: start.recordsDone, elapsed: ContinuousClock.now - started))
         }
         if let writing { counts.add(try await writing.value) }
         if let readFailure { throw readFailure }

@@ -139,7 +139,8 @@ enum BackfillStaging {
                 RETURNING channel
             )
             SELECT count(*)::int8, (count(*) FILTER (WHERE channel = 'snapshot'))::int8 FROM inserted
-            """).rows[0]
+            """
+        ).rows[0]
         return try row.decode((Int64, Int64).self)
     }
 }

@@ -78,7 +78,8 @@ enum ProjectionBatch {
             errors[culprit.event.id] = error.message
         }
         for stored in result.parked {
-            try connection.execute("""
+            try connection.execute(
+                """
                 INSERT INTO \(unescaped: schema).projection_dead_letters
                     (projection, event_id, transaction_id, position, event_type, error, attempts)
                 VALUES (\(projection.name), \(stored.event.id), \(String(stored.checkpoint.transactionID))::xid8,

@@ -54,7 +54,8 @@ public enum ProjectionRebuilder {
             }
             try connection.execute("DELETE FROM billing.projection_dead_letters WHERE projection = \(projection.name)")
             try connection.simpleQuery(unsafeSQL: "INSERT INTO billing.projection_dead_letters SELECT * FROM pg_temp.projection_dead_letters")
-            try connection.execute("""
+            try connection.execute(
+                """
                 INSERT INTO billing.projection_checkpoints AS c (name, transaction_id, position, events_applied, owner, updated_at, rebuilt_at)
                 VALUES (\(projection.name), \(String(report.checkpoint.transactionID))::xid8, \(report.checkpoint.position),
                         \(report.applied), 'rebuild', now(), now())

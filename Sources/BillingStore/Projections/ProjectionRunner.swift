@@ -83,8 +83,11 @@ public struct ProjectionRunner: Sendable {
             if let failure = result.failure {
                 let attempt = (policy.attempts[failure.event.event.id] ?? 0) + 1
                 policy.attempts[failure.event.event.id] = attempt
-                logger.warning("event failed to project; retrying", metadata: [
-                    "event_id": "\(failure.event.event.id)", "attempt": "\(attempt)", "error": "\(failure.error)"])
+                logger.warning(
+                    "event failed to project; retrying",
+                    metadata: [
+                        "event_id": "\(failure.event.event.id)", "attempt": "\(attempt)", "error": "\(failure.error)",
+                    ])
                 try await Task.sleep(for: options.backoff(attempt: attempt))
             } else if result.split || !result.exhausted {
                 continue
@@ -107,7 +110,8 @@ public struct ProjectionRunner: Sendable {
             let result = try ProjectionBatch.run(
                 projection, after: checkpoint, limit: limit, schema: "billing", policy: policy, on: connection)
             if result.checkpoint != checkpoint || !result.parked.isEmpty {
-                try connection.execute("""
+                try connection.execute(
+                    """
                     UPDATE billing.projection_checkpoints
                     SET transaction_id = \(String(result.checkpoint.transactionID))::xid8, position = \(result.checkpoint.position),
                         events_applied = events_applied + \(result.applied.count), owner = \(owner), updated_at = now()
@@ -126,7 +130,8 @@ public struct ProjectionRunner: Sendable {
     /// The stored checkpoint (the row is created when missing).
     static func checkpoint(of projection: Projection, on connection: isolated PostgresConnection) throws -> LogCheckpoint {
         let rows = try connection.execute(
-            "SELECT transaction_id, position FROM billing.projection_checkpoints WHERE name = \(projection.name)").rows
+            "SELECT transaction_id, position FROM billing.projection_checkpoints WHERE name = \(projection.name)"
+        ).rows
         guard let row = rows.first else {
             try connection.execute("INSERT INTO billing.projection_checkpoints (name) VALUES (\(projection.name)) ON CONFLICT DO NOTHING")
             return .start

@@ -26,7 +26,8 @@ public struct ProjectionStatus: Sendable {
     public static func load(_ projections: [Projection] = Projection.all, on pool: PostgresPool) async throws -> [ProjectionStatus] {
         var statuses: [ProjectionStatus] = []
         for projection in projections {
-            let rows = try await pool.query("""
+            let rows = try await pool.query(
+                """
                 SELECT c.transaction_id, c.position, c.events_applied, lag.behind,
                        COALESCE((EXTRACT(EPOCH FROM now() - lag.oldest) * 1000)::int8, 0),
                        (SELECT count(*) FROM billing.projection_dead_letters d WHERE d.projection = c.name),
@@ -35,19 +36,22 @@ public struct ProjectionStatus: Sendable {
                      LATERAL (SELECT count(*) AS behind, min(received_at) AS oldest FROM billing.events
                               WHERE (transaction_id, position) > (c.transaction_id, c.position) AND \(unescaped: projection.eventFilter)) lag
                 WHERE c.name = \(projection.name)
-                """).rows
+                """
+            ).rows
             guard let row = rows.first else {
-                statuses.append(ProjectionStatus(
-                    projection: projection, checkpoint: .start, eventsApplied: 0, eventsBehind: 0, secondsBehind: 0,
-                    deadLetters: 0, owner: nil, updatedAt: Date(timeIntervalSince1970: 0), rebuiltAt: nil))
+                statuses.append(
+                    ProjectionStatus(
+                        projection: projection, checkpoint: .start, eventsApplied: 0, eventsBehind: 0, secondsBehind: 0,
+                        deadLetters: 0, owner: nil, updatedAt: Date(timeIntervalSince1970: 0), rebuiltAt: nil))
                 continue
             }
             let (transaction, position, applied, behind, seconds, dead, owner, updated, rebuilt) =
                 try row.decode((UInt64, Int64, Int64, Int64, Int64, Int64, String?, Date, Date?).self)
-            statuses.append(ProjectionStatus(
-                projection: projection, checkpoint: LogCheckpoint(transactionID: transaction, position: position),
-                eventsApplied: applied, eventsBehind: behind, secondsBehind: max(0, Double(seconds) / 1000), deadLetters: dead,
-                owner: owner, updatedAt: updated, rebuiltAt: rebuilt))
+            statuses.append(
+                ProjectionStatus(
+                    projection: projection, checkpoint: LogCheckpoint(transactionID: transaction, position: position),
+                    eventsApplied: applied, eventsBehind: behind, secondsBehind: max(0, Double(seconds) / 1000), deadLetters: dead,
+                    owner: owner, updatedAt: updated, rebuiltAt: rebuilt))
         }
         return statuses
     }

@@ -60,23 +60,29 @@ enum ReadModelWriter {
     /// greater version and always widens first-seen / updated.
     private static func upsert(_ rows: [Row], table: ReadModelTable, register: ReadModelRegister?, schema: String) -> PostgresQuery {
         var columns = ["id", "provider", "environment", "provider_id", "first_seen_at", "updated_at", "created_at"]
-        var selects = ["u.id", "u.provider", "u.environment", "u.provider_id", "u.first_seen::timestamptz",
-                       "u.updated::timestamptz", "u.first_seen::timestamptz"]
+        var selects = [
+            "u.id", "u.provider", "u.environment", "u.provider_id", "u.first_seen::timestamptz",
+            "u.updated::timestamptz", "u.first_seen::timestamptz",
+        ]
         var names = ["id", "provider", "environment", "provider_id", "first_seen", "updated"]
         var binds = [
             rows.map(\.id).postgresBind, rows.map(\.write.provider.rawValue).postgresBind,
             rows.map(\.write.environment.rawValue).postgresBind, rows.map(\.write.providerID).postgresBind,
             rows.map { time($0.firstSeen) }.postgresBind, rows.map { time($0.updated) }.postgresBind,
         ]
-        var sets = ["first_seen_at = LEAST(t.first_seen_at, excluded.first_seen_at)",
-                    "updated_at = GREATEST(t.updated_at, excluded.updated_at)"]
+        var sets = [
+            "first_seen_at = LEAST(t.first_seen_at, excluded.first_seen_at)",
+            "updated_at = GREATEST(t.updated_at, excluded.updated_at)",
+        ]
         if let register {
             let version = register.versionColumns.map(\.name)
             columns += version
             selects += ["u.v_as_of::timestamptz", "u.v_rank::integer", "u.v_event_id"]
             names += ["v_as_of", "v_rank", "v_event_id"]
-            binds += [rows.map { time($0.write.version.asOf) }.postgresBind, rows.map(\.write.version.rank).postgresBind,
-                      rows.map(\.write.version.eventID).postgresBind]
+            binds += [
+                rows.map { time($0.write.version.asOf) }.postgresBind, rows.map(\.write.version.rank).postgresBind,
+                rows.map(\.write.version.eventID).postgresBind,
+            ]
             for (index, column) in register.columns.enumerated() {
                 columns.append(column.name)
                 selects.append("u.c\(index)::\(column.type)")
@@ -90,7 +96,9 @@ enum ReadModelWriter {
         // created_at: the provider's creation time when the register that holds it says so, else first seen.
         let providerCreated = register?.columns.firstIndex { $0.name == "provider_created_at" }
         selects[6] = providerCreated.map { "COALESCE(u.c\($0)::timestamptz, u.first_seen::timestamptz)" } ?? selects[6]
-        let currentCreated = providerCreated == nil ? "t.provider_created_at" : "CASE WHEN \(newer(register!)) THEN excluded.provider_created_at ELSE t.provider_created_at END"
+        let currentCreated =
+            providerCreated == nil
+            ? "t.provider_created_at" : "CASE WHEN \(newer(register!)) THEN excluded.provider_created_at ELSE t.provider_created_at END"
         sets.append("created_at = COALESCE(\(currentCreated), LEAST(t.first_seen_at, excluded.first_seen_at))")
         let parameters = binds.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
         let sql = """
@@ -103,7 +111,9 @@ enum ReadModelWriter {
 
     /// Appends every write of `register` to `versionTable` as it came (not merged), keyed by row,
     /// register and event, so replaying the log adds nothing twice.
-    private static func appendVersions(_ writes: [ReadModelWrite], register: ReadModelRegister, into versionTable: String, schema: String) -> PostgresQuery {
+    private static func appendVersions(
+        _ writes: [ReadModelWrite], register: ReadModelRegister, into versionTable: String, schema: String
+    ) -> PostgresQuery {
         var columns = ["id", "register", "as_of", "rank", "event_id"]
         var selects = ["u.id", "u.register", "u.as_of::timestamptz", "u.rank::integer", "u.event_id"]
         var binds = [
@@ -118,11 +128,12 @@ enum ReadModelWriter {
         }
         let names = ["id", "register", "as_of", "rank", "event_id"] + register.columns.indices.map { "c\($0)" }
         let parameters = binds.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
-        return PostgresQuery(unsafeSQL: """
-            INSERT INTO \(schema).\(versionTable) (\(columns.joined(separator: ", ")))
-            SELECT \(selects.joined(separator: ", ")) FROM unnest(\(parameters)) AS u(\(names.joined(separator: ", ")))
-            ON CONFLICT (id, register, event_id) DO NOTHING
-            """, binds: binds)
+        return PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO \(schema).\(versionTable) (\(columns.joined(separator: ", ")))
+                SELECT \(selects.joined(separator: ", ")) FROM unnest(\(parameters)) AS u(\(names.joined(separator: ", ")))
+                ON CONFLICT (id, register, event_id) DO NOTHING
+                """, binds: binds)
     }
 
     private static func value(_ value: ReadModelValue?) -> String? {

@@ -14,7 +14,9 @@ extension ListResource {
         "subscriptions", object: "subscription",
         filters: [.customerID, ListFilter("status", .oneOf(ListFilter.subscriptionStatuses))],
         json: columns("external_id", "customer_id", "customer_provider_id", "status", "provider_status", "plan_id", "lookup_key")
-            + money("amount") + columns("currency", "billing_period", "billing_period_count", "billing_cadence", "billing_interval_days",
+            + money("amount")
+            + columns(
+                "currency", "billing_period", "billing_period_count", "billing_cadence", "billing_interval_days",
                 "start_date", "end_date", "current_period_start", "current_period_end", "cancel_at", "cancelled_at",
                 "cancel_at_period_end", "trial_start", "trial_end", "pause_status", "last_payment_id", "last_payment_status")
             + money("last_payment_amount") + columns("metadata"),
@@ -35,18 +37,25 @@ extension ListResource {
         ],
         json: columns("external_id", "customer_id", "customer_provider_id", "status", "provider_status") + money("amount")
             + columns("currency") + money("amount_refunded", "amount_refundable")
-            + columns("failure_code", "failure_message", "card_brand", "card_last4", "payment_method_type", "payment_gateway",
+            + columns(
+                "failure_code", "failure_message", "card_brand", "card_last4", "payment_method_type", "payment_gateway",
                 "provider_transaction_id", "destination_type", "destination_id", "invoice_number", "billing_address", "succeeded_at",
                 "failed_at", "refunded_at", "voided_at")
-            + [("refunds", """
-                COALESCE((SELECT json_agg(\(refundJSON) ORDER BY r.created_at, r.id) FROM billing.refunds r WHERE r.payment_id = t.id), '[]')
-                """)],
+            + [
+                (
+                    "refunds",
+                    """
+                    COALESCE((SELECT json_agg(\(refundJSON) ORDER BY r.created_at, r.id) FROM billing.refunds r WHERE r.payment_id = t.id), '[]')
+                    """
+                )
+            ],
         conditions: ["status": "t.status = {}", "created_gte": "t.created_at >= {}::timestamptz", "created_lt": "t.created_at < {}::timestamptz"])
 
     /// `GET /v1/wallets`.
     public static let wallets = readModelList(
         "wallets", object: "wallet", filters: [.customerID],
-        json: columns("customer_id", "customer_provider_id", "owner_environment_id", "name", "status", "provider_status", "wallet_type",
+        json: columns(
+            "customer_id", "customer_provider_id", "owner_environment_id", "name", "status", "provider_status", "wallet_type",
             "currency") + money("balance") + exact("credit_balance")
             + money("held") + exact("conversion_rate")
             + columns("credit_balance_alert_state", "ongoing_balance_alert_state", "metadata"))
@@ -76,7 +85,9 @@ extension ListResource {
     /// `GET /v1/events`, newest first by the time the event happened, then position.
     public static let events = ListResource(
         name: "events",
-        filters: [.provider, .environment, ListFilter("type", .text), .customerID, ListFilter("occurred_gte", .time), ListFilter("occurred_lt", .time)],
+        filters: [
+            .provider, .environment, ListFilter("type", .text), .customerID, ListFilter("occurred_gte", .time), ListFilter("occurred_lt", .time),
+        ],
         from: "billing.events t", json: eventJSON,
         conditions: [
             "type": "t.event_type = {}",
@@ -96,7 +107,9 @@ extension ListResource {
                 ORDER BY t.created_at DESC, t.id DESC LIMIT \(limit)) AS x), '[]')
             """
         }
-        return [("subscriptions", nested(subscriptions, limit: 100)), ("wallets", nested(wallets, limit: 100)),
-                ("latest_payments", nested(payments, limit: latestPayments))]
+        return [
+            ("subscriptions", nested(subscriptions, limit: 100)), ("wallets", nested(wallets, limit: 100)),
+            ("latest_payments", nested(payments, limit: latestPayments)),
+        ]
     }
 }

@@ -34,8 +34,10 @@ public struct ListResource: Sendable {
     /// The (provider, environment) pair of the row of `table` whose id is `placeholder`, as two
     /// scalar subqueries (so the index's leading columns get plain values).
     static func pair(of table: String, id placeholder: String) -> (provider: String, environment: String) {
-        ("(SELECT p.provider FROM billing.\(table) p WHERE p.id = \(placeholder)::uuid)",
-         "(SELECT p.environment FROM billing.\(table) p WHERE p.id = \(placeholder)::uuid)")
+        (
+            "(SELECT p.provider FROM billing.\(table) p WHERE p.id = \(placeholder)::uuid)",
+            "(SELECT p.environment FROM billing.\(table) p WHERE p.id = \(placeholder)::uuid)"
+        )
     }
 
     /// A `json_build_object` of `fields` (name, SQL expression) — at most 50 fields.
@@ -61,8 +63,10 @@ public struct ListResource: Sendable {
     static func readModelJSON(_ object: String, _ fields: [(String, String)], alias: String = "t") -> String {
         let t = alias
         return self.object(
-            [("id", "\(t).id"), ("object", "'\(object)'"), ("provider", "\(t).provider"), ("environment", "\(t).environment"),
-             ("provider_id", "\(t).provider_id")] + fields + [("created_at", "\(t).created_at"), ("updated_at", "\(t).updated_at")])
+            [
+                ("id", "\(t).id"), ("object", "'\(object)'"), ("provider", "\(t).provider"), ("environment", "\(t).environment"),
+                ("provider_id", "\(t).provider_id"),
+            ] + fields + [("created_at", "\(t).created_at"), ("updated_at", "\(t).updated_at")])
     }
 
     /// A read-model list ordered by (`created_at`, `id`) with the common filters and `filters`.

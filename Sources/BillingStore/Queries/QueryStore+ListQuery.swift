@@ -27,11 +27,12 @@ extension QueryStore {
             onlyPair = ListResource.pair(of: parent.table, id: placeholder)
         }
         for (name, value) in request.filters.sorted(by: { $0.key < $1.key }) {
-            let text: String = switch value {
-            case let .text(text): text
-            case let .id(id): id.postgresText
-            case let .time(micros): PostgresTimestamp.format(microseconds: micros)
-            }
+            let text: String =
+                switch value {
+                case let .text(text): text
+                case let .id(id): id.postgresText
+                case let .time(micros): PostgresTimestamp.format(microseconds: micros)
+                }
             switch name {
             case "provider": providers = [bind(text)]
             case "environment": environments = [bind(text)]
@@ -55,7 +56,9 @@ extension QueryStore {
         if let after = request.after {
             let time = bind(PostgresTimestamp.format(microseconds: after.time))
             let tiebreak = bind(after.tiebreak)
-            conditions.append("(\(resource.timeKey), \(resource.tiebreakKey)) \(request.ascending ? ">" : "<") (\(time)::timestamptz, \(tiebreak)::\(resource.tiebreakType))")
+            conditions.append(
+                "(\(resource.timeKey), \(resource.tiebreakKey)) \(request.ascending ? ">" : "<") (\(time)::timestamptz, \(tiebreak)::\(resource.tiebreakType))"
+            )
         }
         let limit = request.limit + 1
         func pairPage(_ pair: (provider: String, environment: String), columns: String) -> String {
@@ -67,12 +70,16 @@ extension QueryStore {
         }
         let page: String
         if pairs.count == 1 {
-            page = pairPage(pairs[0], columns: """
-                \(resource.json)::text AS json, (extract(epoch FROM \(resource.timeKey)) * 1000000)::bigint AS key_time,
-                \(resource.tiebreakKey)::text AS key_tiebreak
-                """)
+            page = pairPage(
+                pairs[0],
+                columns: """
+                    \(resource.json)::text AS json, (extract(epoch FROM \(resource.timeKey)) * 1000000)::bigint AS key_time,
+                    \(resource.tiebreakKey)::text AS key_tiebreak
+                    """)
         } else {
-            let keys = pairs.map { "(" + pairPage($0, columns: "\(resource.timeKey) AS time_key, \(resource.tiebreakKey) AS tiebreak_key, t.ctid AS row") + ")" }
+            let keys = pairs.map {
+                "(" + pairPage($0, columns: "\(resource.timeKey) AS time_key, \(resource.tiebreakKey) AS tiebreak_key, t.ctid AS row") + ")"
+            }
             page = """
                 SELECT \(resource.json)::text AS json, (extract(epoch FROM keys.time_key) * 1000000)::bigint AS key_time,
                        keys.tiebreak_key::text AS key_tiebreak
@@ -83,6 +90,7 @@ extension QueryStore {
                 """
         }
         // The page is the inner side of a nested loop over one row, so its order is kept.
-        return PostgresQuery(unsafeSQL: "SELECT \(positionSQL), page.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (\(page)) AS page ON true", binds: binds)
+        return PostgresQuery(
+            unsafeSQL: "SELECT \(positionSQL), page.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (\(page)) AS page ON true", binds: binds)
     }
 }

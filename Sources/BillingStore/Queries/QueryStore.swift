@@ -90,11 +90,13 @@ public struct QueryStore: Sendable {
         _ resource: ListResource, id: UUID, extraFields: [(String, String)] = [], key: [UInt8]
     ) async throws -> Authorized<(json: String?, position: Int64)>? {
         // Appended as text so the members keep their order (a jsonb merge would sort them).
-        let json = extraFields.isEmpty
+        let json =
+            extraFields.isEmpty
             ? "\(resource.json)::text" : "left(\(resource.json)::text, -1) || ', ' || substr(\(ListResource.object(extraFields))::text, 2)"
-        let query = PostgresQuery(unsafeSQL: """
-            SELECT \(Self.positionSQL), (SELECT \(json) FROM \(resource.from) WHERE t.id = $1::uuid)
-            """, binds: [id.postgresText.postgresBind])
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT \(Self.positionSQL), (SELECT \(json) FROM \(resource.from) WHERE t.id = $1::uuid)
+                """, binds: [id.postgresText.postgresBind])
         return try await authorized(key, query) { rows in (rows[0].values[1], try rows[0].decode(Int64?.self, at: 0) ?? 0) }
     }
 
@@ -102,11 +104,12 @@ public struct QueryStore: Sendable {
     /// JSON: it was parsed before it was logged; a leading byte-order mark, which the parser
     /// skips, is left out here), and the read models' position.
     public func event(id: UUID, key: [UInt8]) async throws -> Authorized<(json: String?, position: Int64)>? {
-        let query = PostgresQuery(unsafeSQL: """
-            SELECT \(Self.positionSQL), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                SELECT \(ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
-                FROM billing.events t WHERE t.id = $1::uuid) AS t ON true
-            """, binds: [id.postgresText.postgresBind])
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT \(Self.positionSQL), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                    SELECT \(ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
+                    FROM billing.events t WHERE t.id = $1::uuid) AS t ON true
+                """, binds: [id.postgresText.postgresBind])
         return try await authorized(key, query) { rows in
             let position = try rows[0].decode(Int64?.self, at: 0) ?? 0
             guard let json = rows[0].values[1], let body = rows[0].values[2] else { return (nil, position) }

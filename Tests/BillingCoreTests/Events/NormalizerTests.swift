@@ -70,7 +70,8 @@ import Testing
     }
 
     @Test func flexpriceUpdatedTransactionUsesItsOwnKey() throws {
-        let body = #"{"event_type":"wallet.transaction.updated","updated_transaction":{"id":"wtxn_9","wallet_id":"w","customer_id":"c","amount":"1.25","currency":"usd"}}"#
+        let body =
+            #"{"event_type":"wallet.transaction.updated","updated_transaction":{"id":"wtxn_9","wallet_id":"w","customer_id":"c","amount":"1.25","currency":"usd"}}"#
         let event = try EventNormalizer.normalize(delivery(.flexprice, body, id: "msg_6"))
         #expect(event.entityID == "wtxn_9")
         #expect(event.amount?.description == "1.25")
@@ -198,9 +199,15 @@ import Testing
     }
 
     @Test func mintcashMissingFields() {
-        #expect(reason(delivery(.mintcash, #"{"event":"payment.succeeded","createdAt":"2026-05-22T14:32:08Z","data":{"id":"p"}}"#))?.code == .missingField)
-        #expect(reason(delivery(.mintcash, #"{"eventId":"e","event":"payment.succeeded","createdAt":"2026-05-22T14:32:08Z"}"#))?.message == "data is missing")
-        #expect(reason(delivery(.mintcash, #"{"eventId":"e","event":"payment.exploded","createdAt":"2026-05-22T14:32:08Z","data":{}}"#))?.code == .unknownType)
+        #expect(
+            reason(delivery(.mintcash, #"{"event":"payment.succeeded","createdAt":"2026-05-22T14:32:08Z","data":{"id":"p"}}"#))?.code == .missingField
+        )
+        #expect(
+            reason(delivery(.mintcash, #"{"eventId":"e","event":"payment.succeeded","createdAt":"2026-05-22T14:32:08Z"}"#))?.message
+                == "data is missing")
+        #expect(
+            reason(delivery(.mintcash, #"{"eventId":"e","event":"payment.exploded","createdAt":"2026-05-22T14:32:08Z","data":{}}"#))?.code
+                == .unknownType)
     }
 
     @Test(arguments: [

@@ -37,11 +37,13 @@ import Testing
         #expect(next.after == key)
         let other = PageCursorSigner(key: Array(repeating: 8, count: 32))
         #expect(throws: QueryParameterError(.invalidCursor, parameter: "cursor", "not a cursor this service issued, or altered")) {
-            try ListRequest([("provider", "mintcash"), ("email", "a@b.c"), ("cursor", cursor)], resource: "customers", filters: filters, cursors: other)
+            try ListRequest(
+                [("provider", "mintcash"), ("email", "a@b.c"), ("cursor", cursor)], resource: "customers", filters: filters, cursors: other)
         }
         for (items, resource) in [
             ([("provider", "flexprice"), ("email", "a@b.c")], "customers"), ([("email", "a@b.c")], "customers"),
-            ([("provider", "mintcash"), ("email", "a@b.c"), ("order", "asc")], "customers"), ([("provider", "mintcash"), ("email", "a@b.c")], "payments"),
+            ([("provider", "mintcash"), ("email", "a@b.c"), ("order", "asc")], "customers"),
+            ([("provider", "mintcash"), ("email", "a@b.c")], "payments"),
         ] {
             let error = #expect(throws: QueryParameterError.self) {
                 try ListRequest(items + [("cursor", cursor)], resource: resource, filters: filters, cursors: signer)

@@ -90,7 +90,8 @@ import Testing
     }
 
     @Test func anUnusableFieldMakesThePoisonErrorNameIt() throws {
-        let body = ProviderFixtures.flexpriceWalletTransactionFull.replacingOccurrences(of: #""credit_balance_before":"0""#, with: #""credit_balance_before":"zero""#)
+        let body = ProviderFixtures.flexpriceWalletTransactionFull.replacingOccurrences(
+            of: #""credit_balance_before":"0""#, with: #""credit_balance_before":"zero""#)
         #expect(throws: ReadModelFoldError("transaction.credit_balance_before is not a decimal amount")) {
             try fold(.flexprice, body, deliveryID: "msg_2Y8dK1m1XBeRkB4kPoOQmF9wJ0C")
         }

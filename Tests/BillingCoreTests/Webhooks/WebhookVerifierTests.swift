@@ -173,7 +173,9 @@ import Testing
     @Test(arguments: ["whsec_a", "whsec_", "whsec_=", "whsec_!!!"])
     func secretsTheLibrariesRefuseStopTheConfiguration(secret: String) {
         #expect(WebhookSecret(secret).standardKey == nil)
-        let error = #expect(throws: WebhookSecretError.self) { try WebhookSecrets(environment: ["MINTFAX_TEST_WEBHOOK_SECRETS": "whsec_AAEC,\(secret)"]) }
+        let error = #expect(throws: WebhookSecretError.self) {
+            try WebhookSecrets(environment: ["MINTFAX_TEST_WEBHOOK_SECRETS": "whsec_AAEC,\(secret)"])
+        }
         #expect(error?.variable == "MINTFAX_TEST_WEBHOOK_SECRETS")
         #expect(error?.description.contains("fingerprint") == true)
         // MintCash keys are the raw bytes: any text is a key.

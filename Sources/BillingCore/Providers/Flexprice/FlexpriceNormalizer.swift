@@ -106,7 +106,9 @@ enum FlexpriceNormalizer {
         add(["subscription.phase.created", "subscription.phase.updated", "subscription.phase.deleted"], .other, ["phase"], idRequired: false)
         add(["feature.created", "feature.updated", "feature.deleted"], .other, ["feature"], idRequired: false)
         add(["feature.wallet_balance.alert"], .wallet, ["wallet"], idRequired: false)
-        add(["entitlement.created", "entitlement.updated", "entitlement.deleted", "entitlement.grant.exhausted"], .other, ["entitlement"], idRequired: false)
+        add(
+            ["entitlement.created", "entitlement.updated", "entitlement.deleted", "entitlement.grant.exhausted"], .other, ["entitlement"],
+            idRequired: false)
         add(
             [
                 "wallet.created", "wallet.updated", "wallet.terminated", "wallet.credit_balance.dropped",
@@ -115,7 +117,9 @@ enum FlexpriceNormalizer {
             ], .wallet, ["wallet"])
         add(["wallet.transaction.created"], .walletTransaction, ["transaction", "updated_transaction"])
         add(["wallet.transaction.updated"], .walletTransaction, ["updated_transaction", "transaction"])
-        add(["payment.created", "payment.updated", "payment.failed", "payment.success", "payment.pending", "payment.attempt.failed"], .payment, ["payment"])
+        add(
+            ["payment.created", "payment.updated", "payment.failed", "payment.success", "payment.pending", "payment.attempt.failed"], .payment,
+            ["payment"])
         add(
             [
                 "invoice.update.finalized", "invoice.update.payment", "invoice.update.voided", "invoice.update",

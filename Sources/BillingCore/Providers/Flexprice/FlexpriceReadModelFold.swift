@@ -51,10 +51,12 @@ enum FlexpriceReadModelFold {
         values.set("email", try customer.text("email"))
         values.set("phone", try customer.text("phone"))
         values.set("timezone", try customer.text("timezone"))
-        values.set("address", try customer.object(fields: [
-            ("address_line1", "line1"), ("address_line2", "line2"), ("address_city", "city"), ("address_state", "state"),
-            ("address_postal_code", "postal_code"), ("address_country", "country"),
-        ]))
+        values.set(
+            "address",
+            try customer.object(fields: [
+                ("address_line1", "line1"), ("address_line2", "line2"), ("address_city", "city"), ("address_state", "state"),
+                ("address_postal_code", "postal_code"), ("address_country", "country"),
+            ]))
         values.set("metadata", try customer.json("metadata"))
         values.set("deleted", isDeleted)
         values.set("provider_created_at", time: try customer.time("created_at"))
@@ -79,8 +81,10 @@ enum FlexpriceReadModelFold {
         values.set("billing_period", try subscription.text("billing_period"))
         values.set("billing_period_count", try subscription.integer("billing_period_count"))
         values.set("billing_cadence", try subscription.text("billing_cadence"))
-        for field in ["start_date", "end_date", "current_period_start", "current_period_end", "cancel_at", "cancelled_at",
-                      "trial_start", "trial_end"] {
+        for field in [
+            "start_date", "end_date", "current_period_start", "current_period_end", "cancel_at", "cancelled_at",
+            "trial_start", "trial_end",
+        ] {
             values.set(field, time: try subscription.time(field))
         }
         values.set("cancel_at_period_end", try subscription.bool("cancel_at_period_end"))

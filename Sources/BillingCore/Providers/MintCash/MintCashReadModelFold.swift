@@ -56,10 +56,12 @@ enum MintCashReadModelFold {
             details.set("card_last4", try card.text("last4"))
         }
         details.set("payment_method_type", data.object("card") != nil ? "card" : nil)
-        details.set("billing_address", try data.object("billingAddress")?.object(fields: [
-            ("name", "name"), ("line1", "line1"), ("line2", "line2"), ("city", "city"), ("state", "state"),
-            ("postalCode", "postal_code"), ("country", "country"),
-        ]))
+        details.set(
+            "billing_address",
+            try data.object("billingAddress")?.object(fields: [
+                ("name", "name"), ("line1", "line1"), ("line2", "line2"), ("city", "city"), ("state", "state"),
+                ("postalCode", "postal_code"), ("country", "country"),
+            ]))
         details.set("provider_created_at", time: try data.time("createdAt"))
         folding.set(.paymentDetails, id, rank: rank, details)
         try status(data, paymentID: id, into: &folding)

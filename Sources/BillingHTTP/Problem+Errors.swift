@@ -1,13 +1,14 @@
 import BillingCore
+import BillingStore
 import Foundation
 import Hummingbird
 import NIOCore
 import NIOHTTP1
-import Postgres
 
 extension Problem {
     /// The one mapping from the errors of the service's layers to HTTP: bad parameters are 400
-    /// naming the parameter, an unreachable or overloaded database 503 (retry), a body that did not
+    /// naming the parameter, a webhook whose signature is refused 401, a delivery the event store
+    /// could not take 503 (retry) or 500, an unreachable or overloaded database 503 (retry), a body that did not
     /// arrive within the read timeout 408, a request whose client went away before its body arrived
     /// ``clientClosedRequest``, Hummingbird's own errors
     /// the same status as a problem. Anything else is not a problem of the request: nil, and
@@ -29,9 +30,15 @@ extension Problem {
         case let error as QueryParameterError:
             self.init(
                 status: .badRequest, title: "Invalid parameter", detail: error.description, code: error.code.rawValue, parameter: error.parameter)
-        case let error as PostgresError where error.isConnectionLoss:
-            self = .unavailable
-        case is PostgresPoolError:
+        case let error as WebhookRefusal:
+            self.init(status: .unauthorized, title: "Signature not accepted", detail: error.message, code: error.code.rawValue)
+        case let error as IngestError where error.code == .unavailable:
+            self.init(
+                status: .serviceUnavailable, detail: "the event store is unavailable; the delivery was not stored, retry later",
+                code: error.code.rawValue, headers: [.retryAfter: "5"])
+        case let error as IngestError:
+            self.init(status: .internalServerError, detail: "the delivery could not be stored", code: error.code.rawValue)
+        case let error where DatabaseHealth.isUnavailable(error):
             self = .unavailable
         default:
             return nil

@@ -42,11 +42,16 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
         var parameter: String?
     }
 
-    /// The problem as a response.
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// The `application/problem+json` body (keys sorted, so answers compare byte for byte).
+    func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(Body(type: type, title: title, status: status.code, detail: detail, code: code, parameter: parameter))
+        return try encoder.encode(Body(type: type, title: title, status: status.code, detail: detail, code: code, parameter: parameter))
+    }
+
+    /// The problem as a response.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try json()
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         return Response(

@@ -3,7 +3,6 @@ import BillingStore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Postgres
 
 /// The query API under `/v1`: read models and events as JSON, lists with keyset pagination and
 /// signed cursors, every answer carrying the log position the read models have reached.
@@ -66,7 +65,7 @@ public struct QueryController<Context: RequestContext>: Sendable {
 
     private func list(_ resource: ListResource, _ request: Request, scope: UUID? = nil) async throws -> Response {
         try await handling(request) { query, key in
-            let scopeText = scope?.postgresText ?? ""
+            let scopeText = scope?.uuidString.lowercased() ?? ""
             let signer = try await cursors.current()
             let listRequest = try ListRequest(query, resource: resource.name, scope: scopeText, filters: resource.filters, cursors: signer)
             try await waitForPosition(listRequest.minimumPosition, key: key)

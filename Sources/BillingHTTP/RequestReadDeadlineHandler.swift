@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -67,15 +68,14 @@ final class RequestReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         expired = true
         context.fireErrorCaught(RequestReadTimeout())
         if !responding {
-            let body =
-                #"{"code":"request_timeout","detail":"the request did not arrive in time","status":408,"title":"Request Timeout","type":"about:blank"}"#
+            let body = (try? Problem(mapping: RequestReadTimeout())?.json()) ?? Data()
             let head = HTTPResponse(
                 status: .requestTimeout,
                 headerFields: [
-                    .contentType: "application/problem+json", .contentLength: "\(body.utf8.count)", .connection: "close",
+                    .contentType: "application/problem+json", .contentLength: "\(body.count)", .connection: "close",
                 ])
             context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(ByteBuffer(string: body))), promise: nil)
+            context.write(wrapOutboundOut(.body(ByteBuffer(bytes: body))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             context.close(promise: nil)

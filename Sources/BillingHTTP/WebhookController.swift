@@ -123,8 +123,7 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             result = try intake.receive(
                 provider: provider, environment: environment, headers: Self.lowercasedHeaders(request.headers), body: body, now: receivedAt)
         } catch {
-            throw await refuse(
-                .refused, Problem(status: .unauthorized, title: "Signature not accepted", detail: error.message, code: error.code.rawValue))
+            throw await refuse(.refused, Problem(mapping: error) ?? .internalError)
         }
         switch result {
         case let .event(event, _):
@@ -138,16 +137,8 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             let outcome = try await ingestor.ingest(result, record: record)
             metrics.delivery(provider: providerName, outcome: outcome.deliveryOutcome, reason: Self.quarantineCode(result))
             return Self.acknowledgement(outcome, result: result)
-        } catch let error as IngestError where error.code == .unavailable {
-            record.reason = nil
-            throw await refuse(
-                .unavailable,
-                Problem(
-                    status: .serviceUnavailable, detail: "the event store is unavailable; the delivery was not stored, retry later",
-                    code: error.code.rawValue, headers: [.retryAfter: "5"]))
         } catch let error as IngestError {
-            throw await refuse(
-                .unavailable, Problem(status: .internalServerError, detail: "the delivery could not be stored", code: error.code.rawValue))
+            throw await refuse(.unavailable, Problem(mapping: error) ?? .internalError)
         }
     }
 

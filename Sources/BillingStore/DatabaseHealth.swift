@@ -28,6 +28,17 @@ public struct DatabaseHealth: Sendable {
         self.runner = runner
     }
 
+    /// True for an error that says the database cannot be used right now (the connection is lost,
+    /// the server is shutting down or refuses connections, the pool has none free in time): the
+    /// same request may succeed later. The HTTP layer answers these 503 with `Retry-After`.
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PostgresError: error.isConnectionLoss
+        case is PostgresPoolError: true
+        default: false
+        }
+    }
+
     /// Checks the database, giving up after `timeout` so a hung server reads as not ready.
     public func check(timeout: Duration = .seconds(2)) async -> Report {
         let runner = self.runner

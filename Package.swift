@@ -94,11 +94,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "BillingService",
+            dependencies: [
+                "BillingCore",
+                "BillingHTTP",
+                "BillingStore",
+                "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "billing-events",
             dependencies: [
                 "BillingCore",
                 "BillingHTTP",
+                "BillingService",
                 "BillingStore",
                 "Postgres",
                 "PostgresServer",
@@ -177,6 +193,14 @@ let package = Package(
         .testTarget(
             name: "BillingStoreTests",
             dependencies: ["BillingCore", "BillingStore", "Postgres", "PostgresServer", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BillingServiceTests",
+            dependencies: [
+                "BillingCore", "BillingService", "BillingStore", "Postgres", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,7 @@
 import ArgumentParser
+import BillingService
 import Foundation
+import Postgres
 
 /// `billing-events serve`: the HTTP server with its background work.
 struct Serve: AsyncParsableCommand {
@@ -76,16 +78,22 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("PORT must be a number between 0 and 65535")
         }
         let roles = try ServeRole.parse(role ?? environment["ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? "receiver,projector,api")
-        let settings = ServeSettings(
-            host: host ?? environment["HOST"] ?? "127.0.0.1", port: port, roles: roles,
-            readDatabaseURL: readDatabaseURL ?? environment["READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
-            positionTimeout: .milliseconds(try Setting.positive(queryPositionTimeoutMs, "QUERY_POSITION_TIMEOUT_MS", default: 5000)),
-            shutdownGrace: .seconds(try Setting.positive(shutdownGraceSeconds, "SHUTDOWN_GRACE_SECONDS", default: 25)),
-            idleTimeout: .seconds(try Setting.positive(idleTimeoutSeconds, "HTTP_IDLE_TIMEOUT_SECONDS", default: 30)),
-            readTimeout: .seconds(try Setting.positive(readTimeoutSeconds, "HTTP_READ_TIMEOUT_SECONDS", default: 30)),
-            migrate: !noMigrate)
+            .mapError { ValidationError($0.description) }.get()
+        let positionTimeout = try Setting.positive(queryPositionTimeoutMs, "QUERY_POSITION_TIMEOUT_MS", default: 5000)
+        let shutdownGrace = try Setting.positive(shutdownGraceSeconds, "SHUTDOWN_GRACE_SECONDS", default: 25)
+        let idleTimeout = try Setting.positive(idleTimeoutSeconds, "HTTP_IDLE_TIMEOUT_SECONDS", default: 30)
+        let readTimeout = try Setting.positive(readTimeoutSeconds, "HTTP_READ_TIMEOUT_SECONDS", default: 30)
         try await reportingErrors {
-            try await runServe(settings, database: database, receiver: receiver, projector: projector)
+            let settings = ServeSettings(
+                host: host ?? environment["HOST"] ?? "127.0.0.1", port: port, roles: roles,
+                // Resolved by runServe: the embedded database starts only once every setting is valid.
+                database: PostgresConfiguration(connectionString: ""),
+                readDatabaseURL: readDatabaseURL ?? environment["READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
+                migrate: !noMigrate, secrets: try receiver.secrets, maximumBodyBytes: try receiver.maximumBodyBytes,
+                ingestorOptions: try receiver.ingestorOptions, projectorOptions: try projector.options,
+                positionTimeout: .milliseconds(positionTimeout), shutdownGrace: .seconds(shutdownGrace), idleTimeout: .seconds(idleTimeout),
+                readTimeout: .seconds(readTimeout))
+            try await runServe(settings, database: database)
         }
     }
 }

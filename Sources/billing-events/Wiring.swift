@@ -1,15 +1,13 @@
 import ArgumentParser
 import BillingCore
-import BillingHTTP
+import BillingService
 import BillingStore
 import Foundation
-import Hummingbird
 import Logging
 import Metrics
 import Postgres
 import Prometheus
 import ServiceLifecycle
-import UnixSignals
 
 /// The process-wide logger; the handler (text or JSON) and level come from `LOG_FORMAT` and
 /// `LOG_LEVEL`, installed on first use.
@@ -18,90 +16,24 @@ func makeLogger() -> Logger {
     return Logger(label: "billing-events")
 }
 
-/// The Prometheus registry behind `/metrics` and the service's metrics recording into it (also the
-/// process-wide swift-metrics backend). HTTP latency buckets start at 1 ms: webhooks answer in a few.
+/// Installs the service's Prometheus factory as the process-wide swift-metrics backend (for
+/// libraries that record through it) and returns the registry and metrics `serve` uses.
 func makeMetrics() -> (PrometheusCollectorRegistry, ServiceMetrics) {
-    let registry = PrometheusCollectorRegistry()
-    var factory = PrometheusMetricsFactory(registry: registry)
-    factory.durationHistogramBuckets["billing_events_http_request_duration_seconds"] = [
-        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
-    ]
+    let (registry, factory, metrics) = BillingService.metrics()
     MetricsSystem.bootstrap(factory)
-    return (registry, ServiceMetrics(factory: factory))
+    return (registry, metrics)
 }
 
-/// Connects, optionally migrates, and runs the HTTP server with the roles asked for, the
-/// projector and the pools until SIGTERM or SIGINT.
-func runServe(_ settings: ServeSettings, database: DatabaseOptions, receiver: ReceiverOptions, projector: ProjectorOptions) async throws {
+/// Resolves the database (the embedded one when `DATABASE_URL` is unset) and the options, then
+/// runs what ``BillingService/services(_:registry:metrics:logger:)`` wires until SIGTERM or SIGINT.
+func runServe(_ settings: ServeSettings, database: DatabaseOptions) async throws {
     let logger = makeLogger()
-    let secrets = try receiver.secrets
-    let maximumBodyBytes = try receiver.maximumBodyBytes
-    let ingestorOptions = try receiver.ingestorOptions
-    var projectorOptions = try projector.options
+    var settings = settings
+    settings.database = try await database.resolve(logger: logger)
+    settings.poolOptions = database.poolOptions
     let (registry, metrics) = makeMetrics()
-    projectorOptions.metrics = metrics
-
-    let configuration = try await database.resolve(logger: logger)
-    let pool = PostgresPool(configuration: configuration, options: database.poolOptions, logger: logger)
-    let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
-    if settings.migrate {
-        try await runner.migrate()
-    }
-    var readPool: PostgresPool?
-    var checks = [DatabaseHealth(runner: runner)]
-    if settings.roles.contains(.api), let url = settings.readDatabaseURL {
-        let readConfiguration = PostgresConfiguration(connectionString: url)
-        try readConfiguration.validate()
-        logger.info("query API reads from a replica", metadata: ["database": "\(readConfiguration.redactedDescription)"])
-        let replica = PostgresPool(configuration: readConfiguration, options: database.poolOptions, logger: logger)
-        checks.append(DatabaseHealth(runner: MigrationRunner(pool: replica, migrations: try Migration.bundled(), logger: logger)))
-        readPool = replica
-    }
-    let ingestor = settings.roles.contains(.receiver) ? EventIngestor(pool: pool, options: ingestorOptions, logger: logger) : nil
-    if ingestor != nil {
-        for provider in secrets.unconfiguredProviders {
-            logger.warning(
-                "no webhook secret configured; deliveries will be refused with 401",
-                metadata: ["provider": "\(provider.rawValue)", "set": "\(provider.environmentPrefix)_WEBHOOK_SECRETS"])
-        }
-    }
-    let queryStore = QueryStore(pool: readPool ?? pool)
-    let probe = OperationsProbe(pool: pool, readPool: readPool, ingestor: ingestor, metrics: metrics)
-    let application = buildApplication(
-        configuration: HTTPConfiguration(
-            host: settings.host, port: settings.port, idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout),
-        readiness: { [checks] in await DatabaseHealth.combined(checks) },
-        webhooks: ingestor.map {
-            WebhookController(intake: WebhookIntake(secrets: secrets), ingestor: $0, maximumBodyBytes: maximumBodyBytes, metrics: metrics)
-        },
-        queries: settings.roles.contains(.api)
-            ? QueryController(
-                store: queryStore, keys: APIKeyStore(pool: pool), cursors: CursorSigning { try await queryStore.cursorSigningKey() },
-                positionTimeout: settings.positionTimeout)
-            : nil,
-        metrics: metrics,
-        exposition: MetricsController(registry: registry) { await probe.refresh() },
-        logger: logger)
-    // Shut down in reverse order: the server stops accepting and finishes its requests, the
-    // projector finishes its batch, the ingestor flushes the delivery log, then the pools close.
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pool)]
-    if let readPool { services.append(.init(service: readPool)) }
-    if let ingestor { services.append(.init(service: ingestor)) }
-    if settings.roles.contains(.projector) {
-        services.append(.init(service: Projector(configuration: configuration, options: projectorOptions, logger: logger)))
-    }
-    services.append(.init(service: application, successTerminationBehavior: .gracefullyShutdownGroup))
-    var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-    group.maximumGracefulShutdownDuration = settings.shutdownGrace
-    group.maximumCancellationDuration = .seconds(5)
-    logger.info(
-        "starting",
-        metadata: [
-            "listen": "http://\(settings.host):\(settings.port)", "database": "\(configuration.redactedDescription)",
-            "roles": "\(ServeRole.allCases.filter(settings.roles.contains).map(\.rawValue).joined(separator: ","))",
-        ])
-    try await ServiceGroup(configuration: group).run()
+    let group = try await BillingService.services(settings, registry: registry, metrics: metrics, logger: logger)
+    try await group.run()
     logger.info("stopped")
 }
 

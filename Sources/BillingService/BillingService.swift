@@ -1,0 +1,99 @@
+import BillingCore
+import BillingHTTP
+import BillingStore
+import Hummingbird
+import Logging
+import Postgres
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// The composition root of `serve`: which pools, which replica, which roles, the health checks,
+/// the metrics and the order services start and stop in. The executable only parses its flags
+/// and runs what this returns; tests call it in-process.
+public enum BillingService {
+    /// The Prometheus registry behind `/metrics` and the service's metrics recording into it.
+    /// HTTP latency buckets start at 1 ms: webhooks answer in a few. Nothing process-wide is
+    /// touched (the executable also installs `factory` as swift-metrics' backend).
+    public static func metrics() -> (registry: PrometheusCollectorRegistry, factory: PrometheusMetricsFactory, metrics: ServiceMetrics) {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["billing_events_http_request_duration_seconds"] = [
+            .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
+        ]
+        return (registry, factory, ServiceMetrics(factory: factory))
+    }
+
+    /// Connects, applies migrations when asked, and returns the service group that runs the HTTP
+    /// server with the roles asked for, the projector and the pools until SIGTERM or SIGINT (or
+    /// until the group is cancelled).
+    public static func services(
+        _ settings: ServeSettings, registry: PrometheusCollectorRegistry, metrics: ServiceMetrics, logger: Logger
+    ) async throws -> ServiceGroup {
+        var projectorOptions = settings.projectorOptions
+        projectorOptions.metrics = metrics
+        let pool = PostgresPool(configuration: settings.database, options: settings.poolOptions, logger: logger)
+        let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
+        if settings.migrate {
+            try await runner.migrate()
+        }
+        var readPool: PostgresPool?
+        var checks = [DatabaseHealth(runner: runner)]
+        if settings.roles.contains(.api), let url = settings.readDatabaseURL {
+            let readConfiguration = PostgresConfiguration(connectionString: url)
+            try readConfiguration.validate()
+            logger.info("query API reads from a replica", metadata: ["database": "\(readConfiguration.redactedDescription)"])
+            let replica = PostgresPool(configuration: readConfiguration, options: settings.poolOptions, logger: logger)
+            checks.append(DatabaseHealth(runner: MigrationRunner(pool: replica, migrations: try Migration.bundled(), logger: logger)))
+            readPool = replica
+        }
+        let ingestor =
+            settings.roles.contains(.receiver) ? EventIngestor(pool: pool, options: settings.ingestorOptions, logger: logger) : nil
+        if ingestor != nil {
+            for provider in settings.secrets.unconfiguredProviders {
+                logger.warning(
+                    "no webhook secret configured; deliveries will be refused with 401",
+                    metadata: ["provider": "\(provider.rawValue)", "set": "\(provider.environmentPrefix)_WEBHOOK_SECRETS"])
+            }
+        }
+        let queryStore = QueryStore(pool: readPool ?? pool)
+        let probe = OperationsProbe(pool: pool, readPool: readPool, ingestor: ingestor, metrics: metrics)
+        let application = buildApplication(
+            configuration: HTTPConfiguration(
+                host: settings.host, port: settings.port, idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout),
+            readiness: { [checks] in await DatabaseHealth.combined(checks) },
+            webhooks: ingestor.map {
+                WebhookController(
+                    intake: WebhookIntake(secrets: settings.secrets), ingestor: $0, maximumBodyBytes: settings.maximumBodyBytes,
+                    metrics: metrics)
+            },
+            queries: settings.roles.contains(.api)
+                ? QueryController(
+                    store: queryStore, keys: APIKeyStore(pool: pool), cursors: CursorSigning { try await queryStore.cursorSigningKey() },
+                    positionTimeout: settings.positionTimeout)
+                : nil,
+            metrics: metrics,
+            exposition: MetricsController(registry: registry) { await probe.refresh() },
+            logger: logger)
+        // Shut down in reverse order: the server stops accepting and finishes its requests, the
+        // projector finishes its batch, the ingestor flushes the delivery log, then the pools close.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pool)]
+        if let readPool { services.append(.init(service: readPool)) }
+        if let ingestor { services.append(.init(service: ingestor)) }
+        if settings.roles.contains(.projector) {
+            services.append(.init(service: Projector(configuration: settings.database, options: projectorOptions, logger: logger)))
+        }
+        services.append(.init(service: application, successTerminationBehavior: .gracefullyShutdownGroup))
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = settings.shutdownGrace
+        group.maximumCancellationDuration = .seconds(5)
+        logger.info(
+            "starting",
+            metadata: [
+                "listen": "http://\(settings.host):\(settings.port)", "database": "\(settings.database.redactedDescription)",
+                "roles": "\(ServeRole.allCases.filter(settings.roles.contains).map(\.rawValue).joined(separator: ","))",
+            ])
+        return ServiceGroup(configuration: group)
+    }
+}

@@ -204,6 +204,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ServeTests",
+            dependencies: [
+                "BillingCore", "BillingStore", "Postgres", "PostgresServer", "TestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "BillingHTTPTests",
             dependencies: [
                 "BillingCore",

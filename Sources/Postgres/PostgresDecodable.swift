@@ -152,13 +152,9 @@ extension Data: PostgresDecodable {
         guard hex.count >= 2, hex[0] == 92, hex[1] == 120, hex.count % 2 == 0 else {
             throw PostgresDecodingFailure("bytea is not in hex format (bytea_output must be 'hex')")
         }
-        func nibble(_ c: UInt8) throws(PostgresDecodingFailure) -> UInt8 {
-            switch c {
-            case 48...57: return c - 48
-            case 97...102: return c - 87
-            case 65...70: return c - 55
-            default: throw PostgresDecodingFailure("bad hex digit in bytea")
-            }
+        func nibble(_ byte: UInt8) throws(PostgresDecodingFailure) -> UInt8 {
+            guard let value = PostgresHex.value(ofDigit: byte) else { throw PostgresDecodingFailure("bad hex digit in bytea") }
+            return value
         }
         var data = Data(capacity: (hex.count - 2) / 2)
         var i = 2

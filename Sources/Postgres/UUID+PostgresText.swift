@@ -36,7 +36,9 @@ extension UUID {
                         guard chars[index] == UInt8(ascii: "-") else { return false }
                         index += 1
                     }
-                    guard let high = Self.nibble(chars[index]), let low = Self.nibble(chars[index + 1]) else { return false }
+                    guard let high = PostgresHex.value(ofDigit: chars[index]), let low = PostgresHex.value(ofDigit: chars[index + 1]) else {
+                        return false
+                    }
                     bytes[position] = high << 4 | low
                     index += 2
                 }
@@ -46,14 +48,5 @@ extension UUID {
         }
         guard let parsed else { return nil }
         self.init(uuid: parsed)
-    }
-
-    private static func nibble(_ char: UInt8) -> UInt8? {
-        switch char {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

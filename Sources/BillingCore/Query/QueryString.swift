@@ -30,7 +30,7 @@ public enum QueryString {
             case UInt8(ascii: "%"):
                 let high = bytes.index(after: index)
                 guard high < bytes.endIndex, bytes.index(after: high) < bytes.endIndex,
-                    let h = hex(bytes[high]), let l = hex(bytes[bytes.index(after: high)])
+                    let h = Hex.value(ofDigit: bytes[high]), let l = Hex.value(ofDigit: bytes[bytes.index(after: high)])
                 else { return nil }
                 out.append(h << 4 | l)
                 index = bytes.index(after: high)
@@ -40,14 +40,5 @@ public enum QueryString {
             index = bytes.index(after: index)
         }
         return String(validating: out, as: UTF8.self)
-    }
-
-    private static func hex(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

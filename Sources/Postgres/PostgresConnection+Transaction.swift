@@ -20,7 +20,7 @@ extension PostgresConnection {
         actorIsolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending T
     ) async throws -> sending T {
-        try await query(PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(level.rawValue)\(readOnly ? " READ ONLY" : "")"))
+        try await query(PostgresQuery(unsafeSQL: Self.beginSQL(level, readOnly: readOnly)))
         let value: T
         do {
             value = try await body(self)
@@ -28,19 +28,17 @@ extension PostgresConnection {
             await rollbackQuietly()
             throw error
         }
-        let commit = try await query("COMMIT")
-        if commit.commandTag == "ROLLBACK" {
-            throw PostgresError(
-                code: .inFailedSQLTransaction, message: "the transaction was aborted by an earlier error and has been rolled back")
-        }
+        try Self.requireCommitted(try await query("COMMIT"))
         return value
     }
 
     /// The synchronous form for use inside ``perform(_:)``: BEGIN, `body`, COMMIT; ROLLBACK when
     /// `body` throws. The whole transaction runs on the connection's thread without a hop.
     @discardableResult
-    public func transaction<T>(isolation level: PostgresIsolationLevel = .readCommitted, _ body: () throws -> T) throws -> T {
-        try simpleQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(level.rawValue)")
+    public func transaction<T>(
+        isolation level: PostgresIsolationLevel = .readCommitted, readOnly: Bool = false, _ body: () throws -> T
+    ) throws -> T {
+        try simpleQuery(unsafeSQL: Self.beginSQL(level, readOnly: readOnly))
         let value: T
         do {
             value = try body()
@@ -48,11 +46,21 @@ extension PostgresConnection {
             rollbackQuietly()
             throw error
         }
-        if try simpleQuery(unsafeSQL: "COMMIT").commandTag == "ROLLBACK" {
-            throw PostgresError(
-                code: .inFailedSQLTransaction, message: "the transaction was aborted by an earlier error and has been rolled back")
-        }
+        try Self.requireCommitted(try simpleQuery(unsafeSQL: "COMMIT"))
         return value
+    }
+
+    /// `BEGIN` with the isolation level and access mode: both forms start transactions the same way.
+    private static func beginSQL(_ level: PostgresIsolationLevel, readOnly: Bool) -> String {
+        "BEGIN ISOLATION LEVEL \(level.rawValue)\(readOnly ? " READ ONLY" : "")"
+    }
+
+    /// COMMIT of a transaction the server had already aborted (a statement failed and the body
+    /// swallowed the error) answers `ROLLBACK`: nothing was committed, so that is an error.
+    private static func requireCommitted(_ commit: PostgresResult) throws {
+        guard commit.commandTag == "ROLLBACK" else { return }
+        throw PostgresError(
+            code: .inFailedSQLTransaction, message: "the transaction was aborted by an earlier error and has been rolled back")
     }
 
     /// ``transaction(isolation:_:)`` run again, up to `retries` more times, while the server rolls

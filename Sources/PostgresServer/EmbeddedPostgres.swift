@@ -205,15 +205,14 @@ public struct EmbeddedPostgres: Sendable {
     private func createDatabaseIfMissing(logger: Logger) async throws {
         var maintenance = configuration
         maintenance.connectionString = "host=\(socketDirectory) port=\(options.port) user=\(options.superuser) dbname=postgres"
-        let connection = try await PostgresConnection.connect(maintenance, logger: logger)
-        let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(options.database)")
-        if exists.rows.isEmpty {
+        try await PostgresConnection.withConnection(maintenance, logger: logger) { connection in
+            let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(options.database)")
+            guard exists.rows.isEmpty else { return }
             do {
                 try await connection.query("CREATE DATABASE \(identifier: options.database)")
             } catch PostgresError.Code.duplicateDatabase {
                 // Another process created it first.
             }
         }
-        await connection.close()
     }
 }

@@ -41,14 +41,7 @@ func runServe(_ settings: ServeSettings, database: DatabaseOptions) async throws
 func withPool(_ database: DatabaseOptions, _ body: (PostgresPool) async throws -> Void) async throws {
     let logger = makeLogger()
     let configuration = try await database.resolve(logger: logger)
-    let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 2), logger: logger)
-    do {
-        try await body(pool)
-    } catch {
-        await pool.close()
-        throw error
-    }
-    await pool.close()
+    try await PostgresPool.withPool(configuration, options: .init(maxConnections: 2), logger: logger, body)
 }
 
 /// Applies pending migrations, or only reports them.

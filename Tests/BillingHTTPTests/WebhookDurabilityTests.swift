@@ -89,7 +89,7 @@ import Testing
             let clock = ContinuousClock()
             let start = clock.now
             var visible = 0
-            while visible < 3, clock.now - start < .seconds(20) {
+            while visible < 3, clock.now - start < .seconds(60) {
                 visible = try await harness.pool.query(
                     "SELECT count(*) FROM billing.events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
                 ).first!.decode(Int.self, at: 0)

@@ -8,15 +8,10 @@ import Testing
 /// Runs `body` with a pool on a fresh, migrated database.
 func withMigratedPool(_ body: (PostgresPool) async throws -> Void) async throws {
     try await TestDatabase.withFreshDatabase { configuration in
-        let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 8), logger: TestDatabase.logger)
-        try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: TestDatabase.logger).migrate()
-        do {
+        try await PostgresPool.withPool(configuration, options: .init(maxConnections: 8), logger: TestDatabase.logger) { pool in
+            try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: TestDatabase.logger).migrate()
             try await body(pool)
-        } catch {
-            await pool.close()
-            throw error
         }
-        await pool.close()
     }
 }
 

@@ -27,19 +27,18 @@ public enum TestDatabase {
     ) async throws -> T {
         let server = try await server()
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        let admin = try await PostgresConnection.connect(server, logger: logger)
-        try await admin.query("CREATE DATABASE \(identifier: name)")
         var configuration = server
         configuration.connectionString += " dbname=\(name)"
-        do {
-            let value = try await body(configuration)
-            _ = try? await admin.query("DROP DATABASE \(identifier: name) WITH (FORCE)")
-            await admin.close()
-            return value
-        } catch {
-            _ = try? await admin.query("DROP DATABASE \(identifier: name) WITH (FORCE)")
-            await admin.close()
-            throw error
+        return try await PostgresConnection.withConnection(server, logger: logger) { admin in
+            try await admin.query("CREATE DATABASE \(identifier: name)")
+            do {
+                let value = try await body(configuration)
+                _ = try? await admin.query("DROP DATABASE \(identifier: name) WITH (FORCE)")
+                return value
+            } catch {
+                _ = try? await admin.query("DROP DATABASE \(identifier: name) WITH (FORCE)")
+                throw error
+            }
         }
     }
 

@@ -87,18 +87,16 @@ public struct BackfillImporter: Sendable {
     public func importFile(_ path: String, progress: (BackfillProgress) -> Void = { _ in }) async throws -> BackfillFileReport {
         guard !options.dryRun else { return try await self.run(path, connection: nil, progress: progress) }
         guard let configuration else { throw BackfillError("no database to import into") }
-        let connection = try await PostgresConnection.connect(configuration, logger: logger)
-        let run = RunHandle()
-        do {
-            let report = try await self.run(path, connection: connection, runHandle: run, progress: progress)
-            await connection.close()
-            return report
-        } catch {
-            if let id = run.id {
-                try? await connection.perform { connection in try BackfillCheckpoint.fail(run: id, on: connection) }
+        return try await PostgresConnection.withConnection(configuration, logger: logger) { connection in
+            let run = RunHandle()
+            do {
+                return try await self.run(path, connection: connection, runHandle: run, progress: progress)
+            } catch {
+                if let id = run.id {
+                    try? await connection.perform { connection in try BackfillCheckpoint.fail(run: id, on: connection) }
+                }
+                throw error
             }
-            await connection.close()
-            throw error
         }
     }
 

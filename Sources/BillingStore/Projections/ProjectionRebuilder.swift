@@ -27,18 +27,11 @@ public enum ProjectionRebuilder {
         _ projection: Projection, configuration: PostgresConfiguration, batchSize: Int = 5000, logger: Logger
     ) async throws -> Report {
         let started = ContinuousClock.now
-        let connection = try await PostgresConnection.connect(configuration, logger: logger)
-        do {
-            var report = try await connection.perform { connection in
-                try rebuild(projection, batchSize: batchSize, on: connection)
-            }
-            await connection.close()
-            report.elapsed = ContinuousClock.now - started
-            return report
-        } catch {
-            await connection.close()
-            throw error
+        var report = try await PostgresConnection.withConnection(configuration, logger: logger) { connection in
+            try await connection.perform { connection in try rebuild(projection, batchSize: batchSize, on: connection) }
         }
+        report.elapsed = ContinuousClock.now - started
+        return report
     }
 
     private static func rebuild(_ projection: Projection, batchSize: Int, on connection: isolated PostgresConnection) throws -> Report {

@@ -30,14 +30,7 @@ public struct ProjectionRunner: Sendable {
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(configuration, logger: logger)
-                do {
-                    try await lead(connection)
-                    await connection.close()
-                } catch {
-                    await connection.close()
-                    throw error
-                }
+                try await PostgresConnection.withConnection(configuration, logger: logger) { try await lead($0) }
                 delay = .milliseconds(100)
             } catch is CancellationError {
                 return

@@ -69,12 +69,14 @@ public struct APIKeyStore: Sendable {
     /// The SHA-256 a token is looked up by.
     public static func hash(token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 
-    /// The key whose token hashes to the bytea parameter `tokenHash` (a placeholder such as `$3`),
-    /// when it is not revoked: its `id`, and `stale` when its last use is over a minute old (so
-    /// recording this use is worth a write). Unique index lookup; zero rows for a refused key.
-    static func lookupSQL(tokenHash: String) -> String {
-        "SELECT id, last_used_at IS NULL OR last_used_at < now() - interval '60 seconds' AS stale "
-            + "FROM billing.api_keys WHERE token_sha256 = \(tokenHash)::bytea AND revoked_at IS NULL"
+    /// The key whose token hashes to `tokenHash`, when it is not revoked: its `id`, and `stale`
+    /// when its last use is over a minute old (so recording this use is worth a write). Unique
+    /// index lookup; zero rows for a refused key.
+    static func lookup(tokenHash: [UInt8]) -> PostgresQuery {
+        """
+        SELECT id, last_used_at IS NULL OR last_used_at < now() - interval '60 seconds' AS stale \
+        FROM billing.api_keys WHERE token_sha256 = \(Data(tokenHash)) AND revoked_at IS NULL
+        """
     }
 
     /// Whether a key that is not revoked has the token whose SHA-256 is `tokenHash`. The query API

@@ -10,20 +10,7 @@ enum EventLog {
     static func insert(
         _ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection
     ) throws -> (id: UUID, position: Int64)? {
-        let result = try connection.execute(
-            """
-            INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id,
-                customer_provider_id, occurred_at, as_of, amount, currency, dedupe_key, provider_event_id, body_sha256,
-                raw_body, signature_headers, secret_fingerprint, channel, source, delivery_id, delivered_at, received_at)
-            VALUES (\(event.id), \(event.provider.rawValue), \(event.environment.rawValue), \(event.eventType),
-                \(event.entityKind.rawValue), \(event.entityID), \(event.customerID), \(event.occurredAt), \(event.asOf),
-                \(event.amountText)::numeric, \(event.currency), \(event.dedupeKey), \(event.providerEventID),
-                \(Data(delivery.bodySHA256)), \(Data(delivery.body)), \(PostgresJSONB(JSONText.object(delivery.signatureHeaders))),
-                \(delivery.secretFingerprint), \(delivery.channel.rawValue), \(delivery.source), \(delivery.deliveryID),
-                \(delivery.deliveryTimestamp), \(delivery.receivedAt))
-            ON CONFLICT DO NOTHING
-            RETURNING id, position
-            """)
+        let result = try connection.execute(EventsTable.insert(event, delivery))
         return try result.first?.decode((UUID, Int64).self)
     }
 

@@ -71,25 +71,23 @@ public enum EventLogReader {
     /// (a `LIMIT 1` without `ORDER BY` was planned as a sequential scan of the whole log).
     static func scan(after checkpoint: LogCheckpoint, limit: Int, filter: String, on connection: isolated PostgresConnection) throws -> LogScan {
         let after = "(transaction_id, position) > ('\(checkpoint.transactionID)'::xid8, \(checkpoint.position))"
+        let columns = EventsTable.readColumns.joined(separator: ", ")
+        let padding = Array(repeating: "NULL", count: EventsTable.readColumns.count).joined(separator: ", ")
         let rows = try connection.execute(
             PostgresQuery(
                 unsafeSQL: """
                     WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-                    (SELECT 'event' AS kind, transaction_id, position, id, provider, environment, event_type, entity_kind,
-                            entity_provider_id, customer_provider_id, occurred_at, as_of, amount::text, currency, dedupe_key,
-                            provider_event_id, channel, received_at, convert_from(raw_body, 'UTF8') AS body
+                    (SELECT 'event' AS kind, transaction_id, position, \(columns)
                      FROM billing.events
                      WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon) AND \(filter)
                      ORDER BY transaction_id, position LIMIT \(limit))
                     UNION ALL
-                    (SELECT 'end', transaction_id, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                            NULL, NULL, NULL, NULL
+                    (SELECT 'end', transaction_id, position, \(padding)
                      FROM billing.events
                      WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon)
                      ORDER BY transaction_id DESC, position DESC LIMIT 1)
                     UNION ALL
-                    (SELECT 'held', transaction_id, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                            NULL, NULL, NULL, NULL
+                    (SELECT 'held', transaction_id, position, \(padding)
                      FROM billing.events WHERE transaction_id >= (SELECT xmin FROM horizon) ORDER BY transaction_id, position LIMIT 1)
                     """))
         var scan = LogScan(events: [], end: nil, heldBack: false)
@@ -99,30 +97,9 @@ public enum EventLogReader {
             switch kind {
             case "end": scan.end = checkpoint
             case "held": scan.heldBack = true
-            default: scan.events.append(try event(row, at: checkpoint))
+            default: scan.events.append(try EventsTable.storedEvent(row, at: 3, checkpoint: checkpoint))
             }
         }
         return scan
-    }
-
-    private static func event(_ row: PostgresRow, at checkpoint: LogCheckpoint) throws -> StoredEvent {
-        let (
-            _, _, _, id, provider, environment, type, kind, entity, customer, occurred, asOf, amount,
-            currency, dedupeKey, providerEventID, channel, received, body
-        ) =
-            try row.decode(
-                (
-                    String, UInt64, Int64, UUID, String, String, String, String, String?, String?, Date?, Date, String?,
-                    String?, String, String?, String, Date, String
-                ).self)
-        var event = NormalizedEvent(
-            provider: Provider(rawValue: provider) ?? .flexprice, environment: ProviderEnvironment(rawValue: environment) ?? .live,
-            eventType: type, entityKind: EntityKind(rawValue: kind) ?? .other, entityID: entity, customerID: customer,
-            occurredAt: occurred, asOf: asOf, amount: amount.flatMap { DecimalAmount($0) }, currency: currency,
-            dedupeKey: dedupeKey, providerEventID: providerEventID)
-        event.id = id
-        return StoredEvent(
-            checkpoint: checkpoint, event: event, channel: IngestChannel(rawValue: channel) ?? .webhook,
-            receivedAt: received, rawBody: Array(body.utf8))
     }
 }

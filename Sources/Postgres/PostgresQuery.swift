@@ -41,42 +41,40 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
     /// Shifts `$n` placeholders by `offset`, leaving quoted text alone.
     static func renumber(_ sql: String, offset: Int) -> String {
         guard offset > 0 else { return sql }
-        var out = ""
-        var inQuote: Character?
-        var iterator = sql.makeIterator()
-        var pending: Character? = nil
-        while let c = pending ?? iterator.next() {
-            pending = nil
-            if let q = inQuote {
-                out.append(c)
-                if c == q { inQuote = nil }
+        // Over UTF-8 bytes: every byte that matters here is ASCII, and a list statement of a few
+        // kilobytes is renumbered on every request.
+        let text = Array(sql.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count + 16)
+        var quote: UInt8?
+        var index = 0
+        while index < text.count {
+            let byte = text[index]
+            index += 1
+            if let open = quote {
+                out.append(byte)
+                if byte == open { quote = nil }
                 continue
             }
-            if c == "'" || c == "\"" {
-                inQuote = c
-                out.append(c)
+            if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
+                quote = byte
+                out.append(byte)
                 continue
             }
-            guard c == "$" else {
-                out.append(c)
+            guard byte == UInt8(ascii: "$") else {
+                out.append(byte)
                 continue
             }
-            var digits = ""
-            while let d = iterator.next() {
-                if d.isASCII, d.isNumber {
-                    digits.append(d)
-                } else {
-                    pending = d
-                    break
-                }
-            }
-            if let n = Int(digits) {
-                out += "$\(n + offset)"
+            let start = index
+            while index < text.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[index]) { index += 1 }
+            out.append(byte)
+            if let number = Int(String(decoding: text[start..<index], as: UTF8.self)) {
+                out.append(contentsOf: String(number + offset).utf8)
             } else {
-                out += "$" + digits
+                out.append(contentsOf: text[start..<index])
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Collects SQL text and binds while a query literal is interpolated.

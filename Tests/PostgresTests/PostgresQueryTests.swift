@@ -41,6 +41,12 @@ import Testing
         #expect(outer.sql == "SELECT $1 WHERE x = $2")
     }
 
+    @Test func renumberingShiftsEveryPlaceholderAndNothingQuoted() {
+        let sql = #"SELECT $1, $12::int, 'é $3', "col$4", $$ $5 x"#
+        #expect(PostgresQuery.renumber(sql, offset: 9) == #"SELECT $10, $21::int, 'é $3', "col$4", $$ $14 x"#)
+        #expect(PostgresQuery.renumber(sql, offset: 0) == sql)
+    }
+
     @Test func bytesAreBoundInBinaryFormat() {
         let data = Data([0, 1, 255])
         let query: PostgresQuery = "SELECT \(data)"

@@ -48,26 +48,11 @@ struct BackfillStagedBatch: Sendable {
 /// table and moved with one `INSERT … SELECT … ON CONFLICT DO NOTHING`, so duplicates of webhooks,
 /// of earlier imports and within the file cost no round trip and no error.
 enum BackfillStaging {
-    /// The staging columns, in COPY order.
-    private static let columns = """
-        id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id, occurred_at, as_of,
-        amount, currency, dedupe_key, provider_event_id, body_sha256, raw_body, signature_headers, channel, source,
-        delivery_id, delivered_at, received_at
-        """
-
     /// Creates the session's staging table (emptied at every commit).
     static func prepare(on connection: isolated PostgresConnection) throws {
         // Room for a batch in memory before the temporary table spills (only settable before first use).
         try connection.simpleQuery(unsafeSQL: "SET temp_buffers = '64MB'")
-        try connection.simpleQuery(
-            unsafeSQL: """
-                CREATE TEMP TABLE backfill_staging (
-                    id uuid, provider text, environment text, event_type text, entity_kind text, entity_provider_id text,
-                    customer_provider_id text, occurred_at timestamptz, as_of timestamptz, amount text, currency text,
-                    dedupe_key text, provider_event_id text, body_sha256 bytea, raw_body bytea, signature_headers text,
-                    channel text, source text, delivery_id text, delivered_at timestamptz, received_at timestamptz
-                ) ON COMMIT DELETE ROWS
-                """)
+        try connection.simpleQuery(unsafeSQL: EventsTable.createStaging.sql)
     }
 
     /// Decodes the records of `batch` and encodes the valid ones as binary COPY rows (pure; runs
@@ -87,7 +72,7 @@ enum BackfillStaging {
         // One order of unique keys for every writer keeps concurrent merges from deadlocking.
         items.sort { ($0.event.provider.rawValue, $0.event.dedupeKey) < ($1.event.provider.rawValue, $1.event.dedupeKey) }
         var copy = PostgresBinaryCopy(reservingCapacity: batch.bytes.count + items.count * 400)
-        for item in items { append(item, to: &copy) }
+        for item in items { EventsTable.appendStaged(item.event, item.delivery, to: &copy) }
         copy.finish()
         return BackfillStagedBatch(
             copyData: copy.bytes, rows: Int64(items.count), rejects: rejects, read: Int64(batch.records.count),
@@ -95,52 +80,14 @@ enum BackfillStaging {
             fileBytesRead: batch.fileBytesRead)
     }
 
-    private static func append(_ item: BackfillItem, to copy: inout PostgresBinaryCopy) {
-        let (event, delivery) = (item.event, item.delivery)
-        copy.beginRow(fieldCount: 21)
-        copy.append(event.id)
-        copy.append(event.provider.rawValue)
-        copy.append(event.environment.rawValue)
-        copy.append(event.eventType)
-        copy.append(event.entityKind.rawValue)
-        copy.append(event.entityID)
-        copy.append(event.customerID)
-        copy.append(event.occurredAt)
-        copy.append(event.asOf)
-        copy.append(event.amountText)
-        copy.append(event.currency)
-        copy.append(event.dedupeKey)
-        copy.append(event.providerEventID)
-        copy.append(bytes: delivery.bodySHA256)
-        copy.append(bytes: delivery.body)
-        copy.append(JSONText.object(delivery.signatureHeaders))
-        copy.append(delivery.channel.rawValue)
-        copy.append(delivery.source)
-        copy.append(delivery.deliveryID)
-        copy.append(delivery.deliveryTimestamp)
-        copy.append(delivery.receivedAt)
-    }
-
     /// Loads `batch` into the log; returns the events inserted and the snapshots among them.
     static func merge(_ batch: BackfillStagedBatch, on connection: isolated PostgresConnection) throws -> (inserted: Int64, snapshots: Int64) {
         guard batch.rows > 0 else { return (0, 0) }
-        try connection.copyIn(PostgresQuery(unsafeSQL: "COPY pg_temp.backfill_staging (\(columns)) FROM STDIN (FORMAT binary)"), data: batch.copyData)
-        let row = try connection.execute(
-            """
-            WITH inserted AS (
-                INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id,
-                    customer_provider_id, occurred_at, as_of, amount, currency, dedupe_key, provider_event_id, body_sha256,
-                    raw_body, signature_headers, channel, source, delivery_id, delivered_at, received_at)
-                SELECT id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id,
-                    occurred_at, as_of, amount::numeric, currency, dedupe_key, provider_event_id, body_sha256, raw_body,
-                    signature_headers::jsonb, channel, source, delivery_id, delivered_at, received_at
-                FROM pg_temp.backfill_staging
-                ON CONFLICT DO NOTHING
-                RETURNING channel
-            )
-            SELECT count(*)::int8, (count(*) FILTER (WHERE channel = 'snapshot'))::int8 FROM inserted
-            """
-        ).rows[0]
+        try connection.copyIn(EventsTable.copyStaging, data: batch.copyData)
+        var count: PostgresQuery = "WITH inserted AS ("
+        count.append(EventsTable.mergeStaging)
+        count.append(") SELECT count(*)::int8, (count(*) FILTER (WHERE channel = 'snapshot'))::int8 FROM inserted")
+        let row = try connection.execute(count).rows[0]
         return try row.decode((Int64, Int64).self)
     }
 }

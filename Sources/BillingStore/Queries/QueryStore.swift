@@ -21,12 +21,10 @@ public struct QueryStore: Sendable {
     func authorized<T: Sendable>(
         _ key: [UInt8], _ query: PostgresQuery, _ decode: @escaping @Sendable ([PostgresRow]) throws -> T
     ) async throws -> Authorized<T>? {
-        // The key's bind goes last, so the inner statement's placeholders keep their numbers.
-        let keyParameter = "$\(query.binds.count + 1)"
-        let statement = PostgresQuery(
-            unsafeSQL: "SELECT q.*, k.id AS key_id, k.stale AS key_stale FROM (\(APIKeyStore.lookupSQL(tokenHash: keyParameter))) AS k "
-                + "LEFT JOIN LATERAL (\(query.sql)) AS q ON true",
-            binds: query.binds + [PostgresBind(type: .bytea, format: .binary, bytes: key)])
+        let statement: PostgresQuery = """
+            SELECT q.*, k.id AS key_id, k.stale AS key_stale FROM (\(APIKeyStore.lookup(tokenHash: key))) AS k \
+            LEFT JOIN LATERAL (\(query)) AS q ON true
+            """
         return try await pool.perform { connection in
             let rows = try connection.execute(statement).rows
             guard let first = rows.first else { return nil }

@@ -38,6 +38,17 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         binds += other.binds
     }
 
+    /// `parts` one after the other with `separator` (SQL text) between them, each part's
+    /// placeholders renumbered after the ones before it.
+    public static func joined(_ parts: [PostgresQuery], separator: String) -> PostgresQuery {
+        var query = PostgresQuery(unsafeSQL: "")
+        for (index, part) in parts.enumerated() {
+            if index > 0 { query.sql += separator }
+            query.append(part)
+        }
+        return query
+    }
+
     /// Shifts `$n` placeholders by `offset`, leaving quoted text alone.
     static func renumber(_ sql: String, offset: Int) -> String {
         guard offset > 0 else { return sql }

@@ -1,4 +1,5 @@
 import BillingCore
+import Postgres
 
 extension ListResource {
     private static let customerFields = columns("external_id", "name", "email", "phone", "timezone", "address", "metadata", "deleted")
@@ -7,7 +8,7 @@ extension ListResource {
     public static let customers = readModelList(
         "customers", object: "customer",
         filters: [ListFilter("external_id", .text), ListFilter("email", .caseInsensitiveText)], json: customerFields,
-        conditions: ["external_id": "t.external_id = {}", "email": "lower(t.email) = {}"])
+        conditions: ["external_id": { "t.external_id = \($0)" }, "email": { "lower(t.email) = \($0)" }])
 
     /// `GET /v1/subscriptions`.
     public static let subscriptions = readModelList(
@@ -20,7 +21,7 @@ extension ListResource {
                 "start_date", "end_date", "current_period_start", "current_period_end", "cancel_at", "cancelled_at",
                 "cancel_at_period_end", "trial_start", "trial_end", "pause_status", "last_payment_id", "last_payment_status")
             + money("last_payment_amount") + columns("metadata"),
-        conditions: ["status": "t.status = {}"])
+        conditions: ["status": { "t.status = \($0)" }])
 
     /// The JSON of a refund (alias `r`), nested in payments.
     static let refundJSON = readModelJSON(
@@ -49,7 +50,10 @@ extension ListResource {
                     """
                 )
             ],
-        conditions: ["status": "t.status = {}", "created_gte": "t.created_at >= {}::timestamptz", "created_lt": "t.created_at < {}::timestamptz"])
+        conditions: [
+            "status": { "t.status = \($0)" }, "created_gte": { "t.created_at >= \($0)::timestamptz" },
+            "created_lt": { "t.created_at < \($0)::timestamptz" },
+        ])
 
     /// `GET /v1/wallets`.
     public static let wallets = readModelList(
@@ -67,7 +71,7 @@ extension ListResource {
             + [("type", "t.transaction_type")] + columns("status", "provider_status")
             + money("amount") + exact("credit_amount", "credit_balance_before", "credit_balance_after")
             + columns("currency", "reason", "reference_type", "reference_id", "description", "expiry_date", "metadata"),
-        conditions: ["type": "t.transaction_type = {}"], scope: Scope(table: "wallets", column: "wallet_id"))
+        conditions: ["type": { "t.transaction_type = \($0)" }], scope: Scope(table: "wallets", column: "wallet_id"))
 
     /// The event time expression, exactly as indexed (`events_list` and friends).
     static let eventTime = "billing.event_time(t.occurred_at, t.received_at)"
@@ -90,20 +94,22 @@ extension ListResource {
         ],
         from: "billing.events t", json: eventJSON,
         conditions: [
-            "type": "t.event_type = {}",
+            "type": { "t.event_type = \($0)" },
             // A customer is (provider, environment, provider id); the list reads the customer's pair.
-            "customer_id": "t.customer_provider_id = (SELECT c.provider_id FROM billing.customers c WHERE c.id = {}::uuid)",
-            "occurred_gte": "\(eventTime) >= {}::timestamptz", "occurred_lt": "\(eventTime) < {}::timestamptz",
+            "customer_id": { "t.customer_provider_id = (SELECT c.provider_id FROM billing.customers c WHERE c.id = \($0)::uuid)" },
+            "occurred_gte": { "\(unescaped: eventTime) >= \($0)::timestamptz" },
+            "occurred_lt": { "\(unescaped: eventTime) < \($0)::timestamptz" },
         ],
         timeKey: eventTime, tiebreakKey: "t.position", tiebreakType: "bigint", scope: nil)
 
     /// The members a customer is shown with: its subscriptions and wallets (up to 100 each) and its
-    /// latest payments, newest first. SQL over the customer id bound as `$1`.
+    /// latest payments, newest first. SQL over the shown row's id, `this.object_id` (see
+    /// ``QueryStore/object(_:id:extraFields:key:)``).
     public static func customerDetail(latestPayments: Int) -> [(String, String)] {
         func nested(_ resource: ListResource, limit: Int) -> String {
             """
             COALESCE((SELECT json_agg(x.json ORDER BY x.created_at DESC, x.id DESC) FROM (
-                SELECT \(resource.json) AS json, t.created_at, t.id FROM \(resource.from) WHERE t.customer_id = $1::uuid
+                SELECT \(resource.json) AS json, t.created_at, t.id FROM \(resource.from) WHERE t.customer_id = this.object_id
                 ORDER BY t.created_at DESC, t.id DESC LIMIT \(limit)) AS x), '[]')
             """
         }

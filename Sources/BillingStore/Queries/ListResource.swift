@@ -1,4 +1,5 @@
 import BillingCore
+import Postgres
 
 /// One list of the query API: its table, the JSON of a row (built by PostgreSQL, so numbers stay
 /// exact text and the API only concatenates), its filters and its order key.
@@ -8,6 +9,9 @@ import BillingCore
 /// whole-table index in order and drop the rows of other providers, which costs a scan of most of
 /// the table when the wanted rows are older than the rest (a backfilled provider).
 public struct ListResource: Sendable {
+    /// A filter's condition on the row `t`, with the filter's value bound where it goes.
+    typealias Condition = @Sendable (_ value: String) -> PostgresQuery
+
     /// The parent of a nested list: its table and the row's column naming it.
     struct Scope: Sendable {
         let table: String, column: String
@@ -21,9 +25,9 @@ public struct ListResource: Sendable {
     let from: String
     /// SQL producing the row's JSON object (`json`).
     let json: String
-    /// SQL condition on the row `t` per filter, with `{}` wherever its bound value goes. The
-    /// `provider` and `environment` filters choose pairs instead, and `customer_id` also names one.
-    let conditions: [String: String]
+    /// The condition on the row `t` per filter, given the filter's value (bound). The `provider`
+    /// and `environment` filters choose pairs instead, and `customer_id` also names one.
+    let conditions: [String: Condition]
     /// The time part of the order key (an indexed expression).
     let timeKey: String
     /// The unique part of the order key and its SQL type.
@@ -31,12 +35,12 @@ public struct ListResource: Sendable {
     /// The parent of a nested list (a wallet's transactions), whose pair is the list's only one.
     let scope: Scope?
 
-    /// The (provider, environment) pair of the row of `table` whose id is `placeholder`, as two
-    /// scalar subqueries (so the index's leading columns get plain values).
-    static func pair(of table: String, id placeholder: String) -> (provider: String, environment: String) {
+    /// The (provider, environment) pair of the row of `table` whose id is `id`, as two scalar
+    /// subqueries (so the index's leading columns get plain values).
+    static func pair(of table: String, id: String) -> (provider: PostgresQuery, environment: PostgresQuery) {
         (
-            "(SELECT p.provider FROM billing.\(table) p WHERE p.id = \(placeholder)::uuid)",
-            "(SELECT p.environment FROM billing.\(table) p WHERE p.id = \(placeholder)::uuid)"
+            "(SELECT p.provider FROM billing.\(identifier: table) p WHERE p.id = \(id)::uuid)",
+            "(SELECT p.environment FROM billing.\(identifier: table) p WHERE p.id = \(id)::uuid)"
         )
     }
 
@@ -71,10 +75,10 @@ public struct ListResource: Sendable {
 
     /// A read-model list ordered by (`created_at`, `id`) with the common filters and `filters`.
     static func readModelList(
-        _ name: String, object: String, filters: [ListFilter], json fields: [(String, String)], conditions: [String: String] = [:],
+        _ name: String, object: String, filters: [ListFilter], json fields: [(String, String)], conditions: [String: Condition] = [:],
         scope: Scope? = nil
     ) -> ListResource {
-        let common = ["provider_id": "t.provider_id = {}", "customer_id": "t.customer_id = {}::uuid"]
+        let common: [String: Condition] = ["provider_id": { "t.provider_id = \($0)" }, "customer_id": { "t.customer_id = \($0)::uuid" }]
         return ListResource(
             name: name, filters: [.provider, .environment, .providerID] + filters, from: "billing.\(name) t",
             json: readModelJSON(object, fields), conditions: common.merging(conditions) { $1 }, timeKey: "t.created_at",

@@ -12,19 +12,13 @@ extension QueryStore {
     /// of keys from its own index, in order; the first `limit + 1` of them overall; then only those
     /// rows are read again, by their `ctid` within this statement, to build their JSON.
     public static func listQuery(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil) -> PostgresQuery {
-        var binds: [PostgresBind] = []
-        func bind(_ text: String) -> String {
-            binds.append(text.postgresBind)
-            return "$\(binds.count)"
-        }
-        var conditions: [String] = []
-        var providers = Provider.allCases.map { "'\($0.rawValue)'" }
-        var environments = ProviderEnvironment.allCases.map { "'\($0.rawValue)'" }
-        var onlyPair: (provider: String, environment: String)?
+        var conditions: [PostgresQuery] = []
+        var providers = Provider.allCases.map { PostgresQuery(unsafeSQL: PostgresQuery.quoteLiteral($0.rawValue)) }
+        var environments = ProviderEnvironment.allCases.map { PostgresQuery(unsafeSQL: PostgresQuery.quoteLiteral($0.rawValue)) }
+        var onlyPair: (provider: PostgresQuery, environment: PostgresQuery)?
         if let scope, let parent = resource.scope {
-            let placeholder = bind(scope.postgresText)
-            conditions.append("t.\(parent.column) = \(placeholder)::uuid")
-            onlyPair = ListResource.pair(of: parent.table, id: placeholder)
+            conditions.append("t.\(identifier: parent.column) = \(scope.postgresText)::uuid")
+            onlyPair = ListResource.pair(of: parent.table, id: scope.postgresText)
         }
         for (name, value) in request.filters.sorted(by: { $0.key < $1.key }) {
             let text: String =
@@ -34,16 +28,15 @@ extension QueryStore {
                 case let .time(micros): PostgresTimestamp.format(microseconds: micros)
                 }
             switch name {
-            case "provider": providers = [bind(text)]
-            case "environment": environments = [bind(text)]
+            case "provider": providers = ["\(text)"]
+            case "environment": environments = ["\(text)"]
             default:
                 guard let condition = resource.conditions[name] else { continue }
-                let placeholder = bind(text)
-                conditions.append("(" + fill(condition, with: placeholder) + ")")
-                if name == "customer_id" { onlyPair = ListResource.pair(of: "customers", id: placeholder) }
+                conditions.append("(\(condition(text)))")
+                if name == "customer_id" { onlyPair = ListResource.pair(of: "customers", id: text) }
             }
         }
-        let pairs: [(provider: String, environment: String)]
+        let pairs: [(provider: PostgresQuery, environment: PostgresQuery)]
         if let onlyPair {
             // A filter on provider or environment beside it must still hold.
             if providers.count == 1 { conditions.append("t.provider = \(providers[0])") }
@@ -54,21 +47,21 @@ extension QueryStore {
         }
         let direction = request.ascending ? "ASC" : "DESC"
         if let after = request.after {
-            let time = bind(PostgresTimestamp.format(microseconds: after.time))
-            let tiebreak = bind(after.tiebreak)
+            let time = PostgresTimestamp.format(microseconds: after.time)
             conditions.append(
-                "(\(resource.timeKey), \(resource.tiebreakKey)) \(request.ascending ? ">" : "<") (\(time)::timestamptz, \(tiebreak)::\(resource.tiebreakType))"
-            )
+                """
+                (\(unescaped: resource.timeKey), \(unescaped: resource.tiebreakKey)) \(unescaped: request.ascending ? ">" : "<") \
+                (\(time)::timestamptz, \(after.tiebreak)::\(unescaped: resource.tiebreakType))
+                """)
         }
         let limit = request.limit + 1
-        func pairPage(_ pair: (provider: String, environment: String), columns: String) -> String {
-            """
-            SELECT \(columns) FROM \(resource.from)
-            WHERE \((["t.provider = \(pair.provider)", "t.environment = \(pair.environment)"] + conditions).joined(separator: " AND "))
-            ORDER BY \(resource.timeKey) \(direction), \(resource.tiebreakKey) \(direction) LIMIT \(limit)
-            """
+        let order = "\(resource.timeKey) \(direction), \(resource.tiebreakKey) \(direction) LIMIT \(limit)"
+        func pairPage(_ pair: (provider: PostgresQuery, environment: PostgresQuery), columns: String) -> PostgresQuery {
+            let filters = PostgresQuery.joined(
+                ["t.provider = \(pair.provider)", "t.environment = \(pair.environment)"] + conditions, separator: " AND ")
+            return "SELECT \(unescaped: columns) FROM \(unescaped: resource.from) WHERE \(filters) ORDER BY \(unescaped: order)"
         }
-        let page: String
+        let page: PostgresQuery
         if pairs.count == 1 {
             page = pairPage(
                 pairs[0],
@@ -77,20 +70,20 @@ extension QueryStore {
                     \(resource.tiebreakKey)::text AS key_tiebreak
                     """)
         } else {
-            let keys = pairs.map {
-                "(" + pairPage($0, columns: "\(resource.timeKey) AS time_key, \(resource.tiebreakKey) AS tiebreak_key, t.ctid AS row") + ")"
-            }
+            let keys = PostgresQuery.joined(
+                pairs.map {
+                    "(\(pairPage($0, columns: "\(resource.timeKey) AS time_key, \(resource.tiebreakKey) AS tiebreak_key, t.ctid AS row")))"
+                }, separator: " UNION ALL ")
             page = """
-                SELECT \(resource.json)::text AS json, (extract(epoch FROM keys.time_key) * 1000000)::bigint AS key_time,
+                SELECT \(unescaped: resource.json)::text AS json, (extract(epoch FROM keys.time_key) * 1000000)::bigint AS key_time,
                        keys.tiebreak_key::text AS key_tiebreak
-                FROM (\(keys.joined(separator: " UNION ALL "))
-                      ORDER BY time_key \(direction), tiebreak_key \(direction) LIMIT \(limit)) AS keys
-                JOIN \(resource.from) ON t.ctid = keys.row
-                ORDER BY keys.time_key \(direction), keys.tiebreak_key \(direction)
+                FROM (\(keys)
+                      ORDER BY time_key \(unescaped: direction), tiebreak_key \(unescaped: direction) LIMIT \(unescaped: String(limit))) AS keys
+                JOIN \(unescaped: resource.from) ON t.ctid = keys.row
+                ORDER BY keys.time_key \(unescaped: direction), keys.tiebreak_key \(unescaped: direction)
                 """
         }
         // The page is the inner side of a nested loop over one row, so its order is kept.
-        return PostgresQuery(
-            unsafeSQL: "SELECT \(positionSQL), page.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (\(page)) AS page ON true", binds: binds)
+        return "SELECT \(unescaped: positionSQL), page.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (\(page)) AS page ON true"
     }
 }

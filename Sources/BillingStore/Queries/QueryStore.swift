@@ -57,32 +57,8 @@ public struct QueryStore: Sendable {
         return page
     }
 
-    /// `template` with every `{}` replaced by `placeholder` (byte by byte: Foundation's
-    /// `replacingOccurrences` cost more than the rest of the statement's assembly).
-    static func fill(_ template: String, with placeholder: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(template.utf8.count + 8)
-        var bytes = template.utf8.makeIterator()
-        while let byte = bytes.next() {
-            guard byte == UInt8(ascii: "{") else {
-                out.append(byte)
-                continue
-            }
-            guard let next = bytes.next() else {
-                out.append(byte)
-                break
-            }
-            if next == UInt8(ascii: "}") {
-                out.append(contentsOf: placeholder.utf8)
-            } else {
-                out.append(byte)
-                out.append(next)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// One object of `resource` by id, with `extraFields` (name, SQL over alias `t`) appended to its
+    /// One object of `resource` by id, with `extraFields` (name, SQL over the row `t` and its id
+    /// `this.object_id`, which nested subqueries with their own `t` still see) appended to its
     /// JSON, and the read models' position; nil when there is none.
     public func object(
         _ resource: ListResource, id: UUID, extraFields: [(String, String)] = [], key: [UInt8]
@@ -91,10 +67,10 @@ public struct QueryStore: Sendable {
         let json =
             extraFields.isEmpty
             ? "\(resource.json)::text" : "left(\(resource.json)::text, -1) || ', ' || substr(\(ListResource.object(extraFields))::text, 2)"
-        let query = PostgresQuery(
-            unsafeSQL: """
-                SELECT \(Self.positionSQL), (SELECT \(json) FROM \(resource.from) WHERE t.id = $1::uuid)
-                """, binds: [id.postgresText.postgresBind])
+        let query: PostgresQuery = """
+            SELECT \(unescaped: Self.positionSQL), (SELECT \(unescaped: json) \
+            FROM \(unescaped: resource.from) CROSS JOIN LATERAL (SELECT t.id AS object_id) AS this WHERE t.id = \(id))
+            """
         return try await authorized(key, query) { rows in (rows[0].values[1], try rows[0].decode(Int64?.self, at: 0) ?? 0) }
     }
 
@@ -102,12 +78,11 @@ public struct QueryStore: Sendable {
     /// JSON: it was parsed before it was logged; a leading byte-order mark, which the parser
     /// skips, is left out here), and the read models' position.
     public func event(id: UUID, key: [UInt8]) async throws -> Authorized<(json: String?, position: Int64)>? {
-        let query = PostgresQuery(
-            unsafeSQL: """
-                SELECT \(Self.positionSQL), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                    SELECT \(ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
-                    FROM billing.events t WHERE t.id = $1::uuid) AS t ON true
-                """, binds: [id.postgresText.postgresBind])
+        let query: PostgresQuery = """
+            SELECT \(unescaped: Self.positionSQL), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                SELECT \(unescaped: ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
+                FROM billing.events t WHERE t.id = \(id)) AS t ON true
+            """
         return try await authorized(key, query) { rows in
             let position = try rows[0].decode(Int64?.self, at: 0) ?? 0
             guard let json = rows[0].values[1], let body = rows[0].values[2] else { return (nil, position) }

@@ -64,32 +64,32 @@ public enum EventLogReader {
         try scan(after: checkpoint, limit: limit, filter: "true", on: connection).events
     }
 
-    /// Up to `limit` events matching `filter` (constant SQL over `billing.events`) after
+    /// Up to `limit` events matching `filter` (a condition over `billing.events`) after
     /// `checkpoint`, with the scan's end and whether newer events wait above the horizon — all
     /// from one statement, so one snapshot. Every part is ordered by the (transaction id, position)
     /// index and compares with the horizon as a scalar, so the planner bounds each by the index
     /// (a `LIMIT 1` without `ORDER BY` was planned as a sequential scan of the whole log).
-    static func scan(after checkpoint: LogCheckpoint, limit: Int, filter: String, on connection: isolated PostgresConnection) throws -> LogScan {
-        let after = "(transaction_id, position) > ('\(checkpoint.transactionID)'::xid8, \(checkpoint.position))"
+    static func scan(after checkpoint: LogCheckpoint, limit: Int, filter: PostgresQuery, on connection: isolated PostgresConnection) throws -> LogScan
+    {
+        let after: PostgresQuery = "(transaction_id, position) > (\(String(checkpoint.transactionID))::xid8, \(checkpoint.position))"
         let columns = EventsTable.readColumns.joined(separator: ", ")
         let padding = Array(repeating: "NULL", count: EventsTable.readColumns.count).joined(separator: ", ")
         let rows = try connection.execute(
-            PostgresQuery(
-                unsafeSQL: """
-                    WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-                    (SELECT 'event' AS kind, transaction_id, position, \(columns)
-                     FROM billing.events
-                     WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon) AND \(filter)
-                     ORDER BY transaction_id, position LIMIT \(limit))
-                    UNION ALL
-                    (SELECT 'end', transaction_id, position, \(padding)
-                     FROM billing.events
-                     WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon)
-                     ORDER BY transaction_id DESC, position DESC LIMIT 1)
-                    UNION ALL
-                    (SELECT 'held', transaction_id, position, \(padding)
-                     FROM billing.events WHERE transaction_id >= (SELECT xmin FROM horizon) ORDER BY transaction_id, position LIMIT 1)
-                    """))
+            """
+            WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            (SELECT 'event' AS kind, transaction_id, position, \(unescaped: columns)
+             FROM billing.events
+             WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon) AND \(filter)
+             ORDER BY transaction_id, position LIMIT \(limit))
+            UNION ALL
+            (SELECT 'end', transaction_id, position, \(unescaped: padding)
+             FROM billing.events
+             WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon)
+             ORDER BY transaction_id DESC, position DESC LIMIT 1)
+            UNION ALL
+            (SELECT 'held', transaction_id, position, \(unescaped: padding)
+             FROM billing.events WHERE transaction_id >= (SELECT xmin FROM horizon) ORDER BY transaction_id, position LIMIT 1)
+            """)
         var scan = LogScan(events: [], end: nil, heldBack: false)
         for row in rows {
             let kind = try row.decode(String.self, at: 0)

@@ -155,7 +155,7 @@ import Testing
             let live = try await dump(pool)
             for status in try await ProjectionStatus.load(on: pool) {
                 let expected = try await pool.query(
-                    PostgresQuery(unsafeSQL: "SELECT count(*) FROM billing.events WHERE \(status.projection.eventFilter)")
+                    "SELECT count(*) FROM billing.events WHERE \(status.projection.eventFilter)"
                 )
                 .decodeColumn(Int64.self)
                 #expect([status.eventsApplied] == expected, "\(status.projection)")

@@ -1,4 +1,5 @@
 import BillingCore
+import Postgres
 
 /// A named projection: the read-model tables it owns and which logged events it reads. Each has
 /// its own checkpoint, runner lease and dead letters, and can be rebuilt alone.
@@ -7,8 +8,8 @@ public struct Projection: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     /// The tables it writes.
     public let tables: [ReadModelTable]
-    /// SQL condition over `billing.events` selecting the events it folds (a constant).
-    let eventFilter: String
+    /// The condition over `billing.events` selecting the events it folds.
+    let eventFilter: PostgresQuery
 
     /// Customers, from their own events and as they appear inside other events.
     public static let customers = Projection(
@@ -32,4 +33,10 @@ public struct Projection: Sendable, Hashable, CustomStringConvertible {
     public static func named(_ name: String) -> Projection? { all.first { $0.name == name } }
 
     public var description: String { name }
+
+    /// Projections are told apart by name.
+    public static func == (lhs: Projection, rhs: Projection) -> Bool { lhs.name == rhs.name }
+
+    /// Hashes the name.
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 }

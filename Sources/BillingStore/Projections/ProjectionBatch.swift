@@ -80,7 +80,7 @@ enum ProjectionBatch {
         for stored in result.parked {
             try connection.execute(
                 """
-                INSERT INTO \(unescaped: schema).projection_dead_letters
+                INSERT INTO \(identifier: schema).projection_dead_letters
                     (projection, event_id, transaction_id, position, event_type, error, attempts)
                 VALUES (\(projection.name), \(stored.event.id), \(String(stored.checkpoint.transactionID))::xid8,
                         \(stored.checkpoint.position), \(stored.event.eventType), \(errors[stored.event.id] ?? ""),

@@ -34,7 +34,7 @@ public struct ProjectionStatus: Sendable {
                        c.owner, c.updated_at, c.rebuilt_at
                 FROM billing.projection_checkpoints c,
                      LATERAL (SELECT count(*) AS behind, min(received_at) AS oldest FROM billing.events
-                              WHERE (transaction_id, position) > (c.transaction_id, c.position) AND \(unescaped: projection.eventFilter)) lag
+                              WHERE (transaction_id, position) > (c.transaction_id, c.position) AND \(projection.eventFilter)) lag
                 WHERE c.name = \(projection.name)
                 """
             ).rows

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// SQL text reaches the database only through `PostgresQuery` interpolation, which binds every
+/// value. Raw text (`unsafeSQL:`, `\(unescaped:)`) is allowed only where the wrapper defines it
+/// and in the places below, each for a reason, and no more often than today: a new use fails
+/// here until it is justified in this list (or, better, written with binds and `\(identifier:)`).
+@Suite struct RawSQLTests {
+    /// File → (uses at most, why its raw text never holds input).
+    static let allowed: [String: (Int, String)] = [
+        "Sources/BillingStore/MigrationRunner.swift": (2, "runs the bundled migration files"),
+        "Sources/BillingStore/Schema/EventsTable.swift": (3, "the log's column list and staging DDL, from constants"),
+        "Sources/BillingStore/Backfill/BackfillStaging.swift": (2, "session settings and the staging table's DDL"),
+        "Sources/BillingStore/EventLogReader.swift": (3, "EventsTable's read columns and their NULL padding"),
+        "Sources/BillingStore/Projections/ProjectionBatch.swift": (3, "SAVEPOINT statements"),
+        "Sources/BillingStore/Projections/ProjectionRebuilder.swift": (6, "DDL over ReadModelTable's table names"),
+        "Sources/BillingStore/Projections/ReadModelWriter.swift": (3, "upserts over ReadModelRegister's column names; values bound"),
+        "Sources/BillingStore/Queries/QueryStore.swift": (5, "ListResource's constant JSON and FROM fragments"),
+        "Sources/BillingStore/Queries/QueryStore+ListQuery.swift": (17, "ListResource's constant order keys, columns and directions"),
+        "Sources/BillingStore/Queries/ListResource+Definitions.swift": (2, "the indexed event-time expression"),
+    ]
+
+    @Test func rawSQLStaysWhereItIsJustified() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let sources = root.appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("Postgres/") }
+        #expect(files.count > 100, "the sources were found")
+        var found: [String: Int] = [:]
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            let uses = text.components(separatedBy: "unsafeSQL:").count - 1 + text.components(separatedBy: "unescaped:").count - 1
+            if uses > 0 { found["Sources/" + file] = uses }
+        }
+        for (file, uses) in found.sorted(by: { $0.key < $1.key }) {
+            let limit = Self.allowed[file]?.0 ?? 0
+            #expect(uses <= limit, "\(file) has \(uses) raw SQL uses, \(limit) allowed: bind values, quote identifiers")
+        }
+    }
+}

@@ -34,7 +34,7 @@ public func buildRouter(
     readiness: @escaping HealthController<AppRequestContext>.Readiness,
     webhooks: WebhookController<AppRequestContext>? = nil,
     queries: QueryController<AppRequestContext>? = nil,
-    metrics: ServiceMetrics = ServiceMetrics(),
+    metrics: HTTPMetrics = HTTPMetrics(),
     exposition: MetricsController<AppRequestContext>? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -53,7 +53,7 @@ public func buildApplication(
     readiness: @escaping HealthController<AppRequestContext>.Readiness,
     webhooks: WebhookController<AppRequestContext>? = nil,
     queries: QueryController<AppRequestContext>? = nil,
-    metrics: ServiceMetrics = ServiceMetrics(),
+    metrics: HTTPMetrics = HTTPMetrics(),
     exposition: MetricsController<AppRequestContext>? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {

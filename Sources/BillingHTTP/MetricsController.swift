@@ -2,7 +2,8 @@ import BillingStore
 import Hummingbird
 import Prometheus
 
-/// `GET /metrics`: the Prometheus text exposition of the registry behind ``ServiceMetrics``,
+/// `GET /metrics`: the Prometheus text exposition of the registry behind ``HTTPMetrics`` and
+/// `StoreMetrics`,
 /// after `refresh` has read the gauges that describe the database (lag, quarantine, oldest open
 /// transaction, pools). Like the health routes it needs no token: expose it to the scraper only
 /// (see `docs/deployment.md`).
@@ -29,16 +30,19 @@ public struct MetricsController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// The exposition with a `# HELP` line (``ServiceMetrics/help``) above each family's `# TYPE`
+    /// Every family's help text: the HTTP layer's and the store's.
+    static var help: [String: String] { metricsHelp }
+
+    /// The exposition with a `# HELP` line (``help``) above each family's `# TYPE`
     /// line: the metrics are recorded through swift-metrics, whose factory registers every family
     /// without help text.
     static func withHelp(_ exposition: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(exposition.count + ServiceMetrics.help.count * 100)
+        output.reserveCapacity(exposition.count + help.count * 100)
         for line in exposition.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             if line.starts(with: "# TYPE ".utf8) {
                 let name = String(decoding: line.dropFirst(7).prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self)
-                if let help = ServiceMetrics.help[name] {
+                if let help = help[name] {
                     output += "# HELP \(name) \(help)\n".utf8
                 }
             }
@@ -50,3 +54,6 @@ public struct MetricsController<Context: RequestContext>: Sendable {
         return output
     }
 }
+
+/// Every metric family's help text: the HTTP layer's and the store's.
+private let metricsHelp = HTTPMetrics.help.merging(StoreMetrics.help) { first, _ in first }

@@ -17,10 +17,10 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
     /// The response and request header carrying the id.
     public static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
 
-    let metrics: ServiceMetrics
+    let metrics: HTTPMetrics
 
     /// Creates the middleware.
-    public init(metrics: ServiceMetrics) {
+    public init(metrics: HTTPMetrics) {
         self.metrics = metrics
     }
 

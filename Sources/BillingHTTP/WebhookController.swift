@@ -16,10 +16,10 @@ public struct WebhookController<Context: RequestContext>: Sendable {
     /// Largest accepted body (`WEBHOOK_MAX_BODY_BYTES`, default 1 MiB).
     public var maximumBodyBytes: Int
     /// Counts deliveries by provider, outcome and reason.
-    public var metrics: ServiceMetrics
+    public var metrics: HTTPMetrics
 
     /// Creates the controller.
-    public init(intake: WebhookIntake, ingestor: EventIngestor, maximumBodyBytes: Int = 1 << 20, metrics: ServiceMetrics = ServiceMetrics()) {
+    public init(intake: WebhookIntake, ingestor: EventIngestor, maximumBodyBytes: Int = 1 << 20, metrics: HTTPMetrics = HTTPMetrics()) {
         self.intake = intake
         self.ingestor = ingestor
         self.maximumBodyBytes = maximumBodyBytes

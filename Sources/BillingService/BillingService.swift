@@ -12,27 +12,39 @@ import UnixSignals
 /// the metrics and the order services start and stop in. The executable only parses its flags
 /// and runs what this returns; tests call it in-process.
 public enum BillingService {
+    /// The metrics of every layer, recording into one Prometheus registry.
+    public struct Metrics: Sendable {
+        /// The registry behind `/metrics`.
+        public var registry: PrometheusCollectorRegistry
+        /// The factory recording into it.
+        public var factory: PrometheusMetricsFactory
+        /// Requests and webhook deliveries.
+        public var http: HTTPMetrics
+        /// Projections and the database's gauges.
+        public var store: StoreMetrics
+    }
+
     /// The Prometheus registry behind `/metrics` and the service's metrics recording into it.
     /// HTTP latency buckets start at 1 ms: webhooks answer in a few. Nothing process-wide is
     /// touched (the executable also installs `factory` as swift-metrics' backend).
-    public static func metrics() -> (registry: PrometheusCollectorRegistry, factory: PrometheusMetricsFactory, metrics: ServiceMetrics) {
+    public static func metrics() -> Metrics {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["billing_events_http_request_duration_seconds"] = [
             .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
         ]
-        return (registry, factory, ServiceMetrics(factory: factory))
+        return Metrics(registry: registry, factory: factory, http: HTTPMetrics(factory: factory), store: StoreMetrics(factory: factory))
     }
 
     /// Connects, applies migrations when asked, and returns the service group that runs the HTTP
     /// server with the roles asked for, the projector and the pools until SIGTERM or SIGINT (or
     /// until the group is cancelled).
     public static func services(
-        _ settings: ServeSettings, registry: PrometheusCollectorRegistry, metrics: ServiceMetrics, logger: Logger
+        _ settings: ServeSettings, metrics: Metrics, logger: Logger
     ) async throws -> ServiceGroup {
         var projectorOptions = settings.projectorOptions
-        projectorOptions.metrics = metrics
+        projectorOptions.metrics = metrics.store
         let pool = PostgresPool(configuration: settings.database, options: settings.poolOptions, logger: logger)
         let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
         if settings.migrate {
@@ -58,7 +70,7 @@ public enum BillingService {
             }
         }
         let queryStore = QueryStore(pool: readPool ?? pool)
-        let probe = OperationsProbe(pool: pool, readPool: readPool, ingestor: ingestor, metrics: metrics)
+        let probe = OperationsProbe(pool: pool, readPool: readPool, ingestor: ingestor, metrics: metrics.store)
         let application = buildApplication(
             configuration: HTTPConfiguration(
                 host: settings.host, port: settings.port, idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout),
@@ -66,15 +78,15 @@ public enum BillingService {
             webhooks: ingestor.map {
                 WebhookController(
                     intake: WebhookIntake(secrets: settings.secrets), ingestor: $0, maximumBodyBytes: settings.maximumBodyBytes,
-                    metrics: metrics)
+                    metrics: metrics.http)
             },
             queries: settings.roles.contains(.api)
                 ? QueryController(
                     store: queryStore, keys: APIKeyStore(pool: pool), cursors: CursorSigning { try await queryStore.cursorSigningKey() },
                     positionTimeout: settings.positionTimeout)
                 : nil,
-            metrics: metrics,
-            exposition: MetricsController(registry: registry) { await probe.refresh() },
+            metrics: metrics.http,
+            exposition: MetricsController(registry: metrics.registry) { await probe.refresh() },
             logger: logger)
         // Shut down in reverse order: the server stops accepting and finishes its requests, the
         // projector finishes its batch, the ingestor flushes the delivery log, then the pools close.

@@ -13,13 +13,13 @@ public struct OperationsProbe: Sendable {
     /// The receiver, for the delivery-log rows it holds in memory.
     public var ingestor: EventIngestor?
     /// Where the readings go.
-    public var metrics: ServiceMetrics
+    public var metrics: StoreMetrics
     /// Longest wait for the database's answer.
     public var timeout: Duration
 
     /// Creates a probe.
     public init(
-        pool: PostgresPool, readPool: PostgresPool? = nil, ingestor: EventIngestor? = nil, metrics: ServiceMetrics,
+        pool: PostgresPool, readPool: PostgresPool? = nil, ingestor: EventIngestor? = nil, metrics: StoreMetrics,
         timeout: Duration = .seconds(2)
     ) {
         self.pool = pool

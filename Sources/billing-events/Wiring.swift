@@ -17,22 +17,21 @@ func makeLogger() -> Logger {
 }
 
 /// Installs the service's Prometheus factory as the process-wide swift-metrics backend (for
-/// libraries that record through it) and returns the registry and metrics `serve` uses.
-func makeMetrics() -> (PrometheusCollectorRegistry, ServiceMetrics) {
-    let (registry, factory, metrics) = BillingService.metrics()
-    MetricsSystem.bootstrap(factory)
-    return (registry, metrics)
+/// libraries that record through it) and returns the metrics `serve` uses.
+func makeMetrics() -> BillingService.Metrics {
+    let metrics = BillingService.metrics()
+    MetricsSystem.bootstrap(metrics.factory)
+    return metrics
 }
 
 /// Resolves the database (the embedded one when `DATABASE_URL` is unset) and the options, then
-/// runs what ``BillingService/services(_:registry:metrics:logger:)`` wires until SIGTERM or SIGINT.
+/// runs what ``BillingService/services(_:metrics:logger:)`` wires until SIGTERM or SIGINT.
 func runServe(_ settings: ServeSettings, database: DatabaseOptions) async throws {
     let logger = makeLogger()
     var settings = settings
     settings.database = try await database.resolve(logger: logger)
     settings.poolOptions = database.poolOptions
-    let (registry, metrics) = makeMetrics()
-    let group = try await BillingService.services(settings, registry: registry, metrics: metrics, logger: logger)
+    let group = try await BillingService.services(settings, metrics: makeMetrics(), logger: logger)
     try await group.run()
     logger.info("stopped")
 }

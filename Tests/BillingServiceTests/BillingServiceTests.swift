@@ -25,8 +25,7 @@ private struct ServiceNotReady: Error {}
                 port: port, roles: roles, database: configuration, poolOptions: .init(maxConnections: 4),
                 secrets: try WebhookSecrets(environment: ["MINTCASH_WEBHOOK_SECRETS": secret]),
                 projectorOptions: ProjectionOptions(batchSize: 100, pollInterval: .milliseconds(50)), shutdownGrace: .seconds(5))
-            let (registry, _, metrics) = BillingService.metrics()
-            let group = try await BillingService.services(settings, registry: registry, metrics: metrics, logger: TestDatabase.logger)
+            let group = try await BillingService.services(settings, metrics: BillingService.metrics(), logger: TestDatabase.logger)
             let running = Task { try await group.run() }
             let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 2), logger: TestDatabase.logger)
             do {

@@ -15,7 +15,7 @@ public struct ProjectionOptions: Sendable {
     /// Written to the checkpoint row by the active runner (`host pid N`).
     public var owner: String
     /// Where runners report events applied and whether they are active.
-    public var metrics: ServiceMetrics
+    public var metrics: StoreMetrics
     /// Called after every committed batch (benchmarks and tests measure lag with it).
     public var onBatch: (@Sendable (Projection, ProjectionBatchResult) -> Void)?
 
@@ -24,7 +24,7 @@ public struct ProjectionOptions: Sendable {
         batchSize: Int = 2000, pollInterval: Duration = .seconds(1), maxAttempts: Int = 5,
         retryBackoff: Duration = .milliseconds(100), standbyInterval: Duration = .seconds(1),
         owner: String = "\(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier)",
-        metrics: ServiceMetrics = ServiceMetrics(), onBatch: (@Sendable (Projection, ProjectionBatchResult) -> Void)? = nil
+        metrics: StoreMetrics = StoreMetrics(), onBatch: (@Sendable (Projection, ProjectionBatchResult) -> Void)? = nil
     ) {
         self.batchSize = batchSize
         self.pollInterval = pollInterval

@@ -82,7 +82,7 @@ import Testing
             // Money is exact text; refunds ride along with their payment.
             let refunded = try await harness.pool.query(
                 """
-                SELECT p.id::text, p.amount_refunded::text FROM billing.payments p WHERE EXISTS (SELECT 1 FROM billing.refunds r WHERE r.payment_id = p.id) LIMIT 1
+                SELECT p.id::text, billing.money(p.amount_refunded, p.currency)::text FROM billing.payments p WHERE EXISTS (SELECT 1 FROM billing.refunds r WHERE r.payment_id = p.id) LIMIT 1
                 """
             ).first!.decode((String, String?).self)
             let payment = try await harness.get(client, "/v1/payments/\(refunded.0)").json()

@@ -1,6 +1,7 @@
 import BillingCore
 import Foundation
 import Postgres
+import PostgresServer
 import TestSupport
 import Testing
 
@@ -67,8 +68,14 @@ import Testing
             try FileManager.default.removeItem(atPath: path + ".rejects.ndjson")
         }
 
-        // The same import killed three times at random points, then run to its end.
-        try await withMigratedPool { pool in
+        // The same import killed three times at random points, then run to its end, on a cluster
+        // of its own: a SIGSTOPped importer holds an open transaction's xid for most of the test,
+        // which would hold back the horizon that every log reader of the shared server waits for.
+        let cluster = TestDatabase.privateCluster()
+        defer { try? cluster.stopNow(mode: .immediate) }
+        let configuration = try await cluster.start(logger: TestDatabase.logger)
+        try await PostgresPool.withPool(configuration, options: .init(maxConnections: 4), logger: TestDatabase.logger) { pool in
+            try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: TestDatabase.logger).migrate()
             var kills = 0
             var reached = 0
             while kills < 3 {

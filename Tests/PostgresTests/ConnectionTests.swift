@@ -133,7 +133,9 @@ import Testing
         let worstGap = await heartbeat.value
         // Four one-second sleeps ran side by side, and the 10 ms heartbeat kept ticking throughout.
         #expect(elapsed < .milliseconds(1800), "elapsed \(elapsed)")
-        #expect(worstGap < .milliseconds(250), "heartbeat stalled for \(worstGap)")
+        // A blocked pool stalls it for the whole second; a machine busy with every other suite
+        // delays a tick by up to a few hundred milliseconds (256 ms seen).
+        #expect(worstGap < .milliseconds(600), "heartbeat stalled for \(worstGap)")
         await pool.close()
     }
 

@@ -64,53 +64,21 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             return problem
         }
 
-        guard let provider = Provider(rawValue: providerName) else {
-            throw await refuse(
-                .unknownProvider, Problem(status: .notFound, detail: "no webhook route for provider \"\(providerName)\"", code: "unknown_provider"))
-        }
-        var environment: ProviderEnvironment?
-        if let environmentName {
-            guard let named = ProviderEnvironment(rawValue: environmentName) else {
-                throw await refuse(
-                    .unknownProvider, Problem(status: .notFound, detail: "environment must be live or test", code: "unknown_environment"))
-            }
-            environment = named
-        }
-        if let contentType = request.headers[.contentType], !Self.acceptsContentType(contentType) {
-            throw await refuse(
-                .unsupportedMediaType,
-                Problem(
-                    status: .unsupportedMediaType, detail: "content type \(contentType) cannot carry a webhook; send application/json",
-                    code: "unsupported_media_type"))
-        }
-        if let encoding = Self.unsupportedContentEncoding(request.headers) {
-            // The signature covers the bytes as the provider sent them before any coding; none of
-            // the providers documents compressed deliveries, so a coded body is refused as such
-            // rather than failing verification with a 401 the provider would retry for days.
-            var problem = Problem(
-                status: .unsupportedMediaType, title: "Unsupported content coding",
-                detail: "Content-Encoding \(encoding) is not accepted; send the body uncompressed (identity)", code: "unsupported_content_encoding")
-            problem.headers[.acceptEncoding] = "identity"
-            throw await refuse(.unsupportedMediaType, problem)
-        }
-        if let coding = Self.unsupportedCoding(request.headers[values: .transferEncoding], besides: "chunked") {
-            // The same for a transfer coding (`Transfer-Encoding: gzip, chunked`): NIO undoes only
-            // the chunking. RFC 9112 §6.1: a coding the server does not understand is 501.
-            throw await refuse(
-                .unsupportedMediaType,
-                Problem(
-                    status: .notImplemented, title: "Unsupported transfer coding",
-                    detail: "Transfer-Encoding \(coding) is not supported; send the body uncompressed", code: "unsupported_transfer_coding"))
-        }
-        if record.bodyBytes > maximumBodyBytes {
-            throw await refuse(.tooLarge, tooLarge())
+        let provider: Provider
+        let environment: ProviderEnvironment?
+        do {
+            (provider, environment) = try Self.route(
+                request.headers, provider: providerName, environment: environmentName, declaredBytes: record.bodyBytes,
+                maximumBodyBytes: maximumBodyBytes)
+        } catch {
+            throw await refuse(error.outcome, error.problem)
         }
         let body: [UInt8]
         do {
             body = Array(try await request.body.collect(upTo: maximumBodyBytes).readableBytesView)
         } catch is NIOTooManyBytesError {
             record.bodyBytes = max(record.bodyBytes, maximumBodyBytes + 1)
-            throw await refuse(.tooLarge, tooLarge())
+            throw await refuse(.tooLarge, Self.tooLarge(maximumBodyBytes))
         } catch let error where Problem(mapping: error) == .clientClosedRequest {
             // Nobody is left to answer; no delivery-log outcome fits, so it is counted on its own.
             metrics.deliveryAbandoned(provider: providerName)
@@ -140,38 +108,6 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         } catch let error as IngestError {
             throw await refuse(.unavailable, Problem(mapping: error) ?? .internalError)
         }
-    }
-
-    private func tooLarge() -> Problem {
-        Problem(status: .contentTooLarge, detail: "webhook bodies are limited to \(maximumBodyBytes) bytes", code: "body_too_large")
-    }
-
-    /// JSON, text, or no declared type: a provider may label JSON oddly, and a verified non-JSON
-    /// body is quarantined rather than refused. Forms, multipart and media cannot be webhooks.
-    static func acceptsContentType(_ value: String) -> Bool {
-        let type = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        return type.isEmpty || type == "application/json" || type.hasSuffix("+json") || type.hasPrefix("text/")
-            || type == "application/octet-stream"
-    }
-
-    /// The first content coding other than `identity` in `Content-Encoding`, if any.
-    static func unsupportedContentEncoding(_ fields: HTTPFields) -> String? {
-        unsupportedCoding(fields[values: .contentEncoding])
-    }
-
-    /// The first coding in the comma-separated `values` other than `identity` and `besides`.
-    static func unsupportedCoding(_ values: [String], besides accepted: String = "identity") -> String? {
-        let codings = values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        return codings.first { !$0.isEmpty && $0 != "identity" && $0 != accepted }
-    }
-
-    /// Header names lower-cased; a repeated header keeps its first value.
-    static func lowercasedHeaders(_ fields: HTTPFields) -> [String: String] {
-        var headers: [String: String] = [:]
-        for field in fields where headers[field.name.canonicalName] == nil {
-            headers[field.name.canonicalName] = field.value
-        }
-        return headers
     }
 
     private static func quarantineCode(_ result: IntakeResult) -> String? {

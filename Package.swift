@@ -215,6 +215,7 @@ let package = Package(
             dependencies: [
                 "BillingCore",
                 "BillingHTTP",
+                "BillingService",
                 "BillingStore",
                 "Postgres",
                 "PostgresServer",

@@ -37,6 +37,34 @@ public enum BillingService {
         return Metrics(registry: registry, factory: factory, http: HTTPMetrics(factory: factory), store: StoreMetrics(factory: factory))
     }
 
+    /// The HTTP application of `serve` for the roles in `settings`: webhooks through `ingestor`
+    /// (nil: no receiver), the query API reading `queryPool` (keys and cursors on `pool`), health
+    /// from `readiness`, `/metrics` after `refresh`. The caller runs the pools and the ingestor.
+    public static func application(
+        _ settings: ServeSettings, pool: PostgresPool, queryPool: PostgresPool, ingestor: EventIngestor?,
+        readiness: @escaping HealthController<AppRequestContext>.Readiness, metrics: Metrics,
+        refresh: @escaping MetricsController<AppRequestContext>.Refresh = {}, logger: Logger
+    ) -> some ApplicationProtocol {
+        let queryStore = QueryStore(pool: queryPool)
+        return buildApplication(
+            configuration: HTTPConfiguration(
+                host: settings.host, port: settings.port, idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout),
+            readiness: readiness,
+            webhooks: ingestor.map {
+                WebhookController(
+                    intake: WebhookIntake(secrets: settings.secrets), ingestor: $0, maximumBodyBytes: settings.maximumBodyBytes,
+                    metrics: metrics.http)
+            },
+            queries: settings.roles.contains(.api)
+                ? QueryController(
+                    store: queryStore, keys: APIKeyStore(pool: pool), cursors: CursorSigning { try await queryStore.cursorSigningKey() },
+                    positionTimeout: settings.positionTimeout)
+                : nil,
+            metrics: metrics.http,
+            exposition: MetricsController(registry: metrics.registry, refresh: refresh),
+            logger: logger)
+    }
+
     /// Connects, applies migrations when asked, and returns the service group that runs the HTTP
     /// server with the roles asked for, the projector and the pools until SIGTERM or SIGINT (or
     /// until the group is cancelled).
@@ -69,25 +97,10 @@ public enum BillingService {
                     metadata: ["provider": "\(provider.rawValue)", "set": "\(provider.environmentPrefix)_WEBHOOK_SECRETS"])
             }
         }
-        let queryStore = QueryStore(pool: readPool ?? pool)
         let probe = OperationsProbe(pool: pool, readPool: readPool, ingestor: ingestor, metrics: metrics.store)
-        let application = buildApplication(
-            configuration: HTTPConfiguration(
-                host: settings.host, port: settings.port, idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout),
-            readiness: { [checks] in await DatabaseHealth.combined(checks) },
-            webhooks: ingestor.map {
-                WebhookController(
-                    intake: WebhookIntake(secrets: settings.secrets), ingestor: $0, maximumBodyBytes: settings.maximumBodyBytes,
-                    metrics: metrics.http)
-            },
-            queries: settings.roles.contains(.api)
-                ? QueryController(
-                    store: queryStore, keys: APIKeyStore(pool: pool), cursors: CursorSigning { try await queryStore.cursorSigningKey() },
-                    positionTimeout: settings.positionTimeout)
-                : nil,
-            metrics: metrics.http,
-            exposition: MetricsController(registry: metrics.registry) { await probe.refresh() },
-            logger: logger)
+        let application = Self.application(
+            settings, pool: pool, queryPool: readPool ?? pool, ingestor: ingestor, readiness: { [checks] in await DatabaseHealth.combined(checks) },
+            metrics: metrics, refresh: { await probe.refresh() }, logger: logger)
         // Shut down in reverse order: the server stops accepting and finishes its requests, the
         // projector finishes its batch, the ingestor flushes the delivery log, then the pools close.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pool)]

@@ -1,5 +1,6 @@
 import BillingCore
 import BillingHTTP
+import BillingService
 import BillingStore
 import Foundation
 import HTTPTypes
@@ -51,20 +52,19 @@ struct ReceiverHarness: Sendable {
         let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 8, checkoutTimeout: .seconds(3)), logger: logger)
         try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
         let ingestor = EventIngestor(pool: pool, logger: logger)
-        let queries = QueryStore(pool: pool)
         let keys = APIKeyStore(pool: pool)
         let token = try await keys.create(name: "tests").token
-        let app = buildApplication(
+        // serve's own wiring of the receiver and the query API; this harness only runs the pool and
+        // the ingestor, and skips /readyz's database checks.
+        let settings = ServeSettings(
+            host: "127.0.0.1", port: 0, roles: [.receiver, .api], database: configuration, secrets: try WebhookSecrets(environment: environment),
+            maximumBodyBytes: maximumBodyBytes, positionTimeout: positionTimeout,
             // The live test client opens its connection at once and never reconnects: a test that seeds
             // and projects for longer than the idle timeout under load found it closed ("I/O on closed channel").
-            configuration: HTTPConfiguration(host: "127.0.0.1", port: 0, idleTimeout: .seconds(600)),
-            readiness: { DatabaseHealth.Report(reachable: true, migrated: true) },
-            webhooks: WebhookController(
-                intake: WebhookIntake(secrets: try WebhookSecrets(environment: environment)), ingestor: ingestor,
-                maximumBodyBytes: maximumBodyBytes),
-            queries: QueryController(
-                store: queries, keys: keys, cursors: CursorSigning { try await queries.cursorSigningKey() }, positionTimeout: positionTimeout),
-            logger: logger)
+            idleTimeout: .seconds(600))
+        let app = BillingService.application(
+            settings, pool: pool, queryPool: pool, ingestor: ingestor, readiness: { DatabaseHealth.Report(reachable: true, migrated: true) },
+            metrics: BillingService.metrics(), logger: logger)
         do {
             try await app.test(.live) { client in
                 try await body(

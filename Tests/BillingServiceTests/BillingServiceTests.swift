@@ -24,7 +24,10 @@ private struct ServiceNotReady: Error {}
             let settings = ServeSettings(
                 port: port, roles: roles, database: configuration, poolOptions: .init(maxConnections: 4),
                 secrets: try WebhookSecrets(environment: ["MINTCASH_WEBHOOK_SECRETS": secret]),
-                projectorOptions: ProjectionOptions(batchSize: 100, pollInterval: .milliseconds(50)), shutdownGrace: .seconds(5))
+                projectorOptions: ProjectionOptions(batchSize: 100, pollInterval: .milliseconds(50)),
+                // Long: any open transaction on the shared test server (a 100k-row COPY, a seed, a
+                // CREATE DATABASE) holds back the horizon the projector reads below, for seconds.
+                positionTimeout: .seconds(60), shutdownGrace: .seconds(5))
             let group = try await BillingService.services(settings, metrics: BillingService.metrics(), logger: TestDatabase.logger)
             let running = Task { try await group.run() }
             let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 2), logger: TestDatabase.logger)
@@ -59,7 +62,7 @@ private struct ServiceNotReady: Error {}
 
             let token = try await APIKeyStore(pool: pool).create(name: "wiring").token
             let payments = try await RawHTTP.send(
-                port: port, path: "/v1/payments?min_position=\(position)", headers: [("Authorization", "Bearer \(token)")])
+                port: port, path: "/v1/payments?min_position=\(position)", headers: [("Authorization", "Bearer \(token)")], timeout: 70)
             #expect(payments.status == 200, "\(payments.text)")
             let rows = (try JSONSerialization.jsonObject(with: Data(payments.body)) as? [String: Any])?["data"] as? [[String: Any]]
             #expect(rows?.map { $0["provider_id"] as? String } == ["pmt_01HXX"], "the projector ran and the API read it: \(payments.text)")

@@ -25,10 +25,11 @@ import Testing
         }
     }
 
-    /// Reads from the start until `count` events are visible (at most ten seconds).
+    /// Reads from the start until `count` events are visible (at most 60 seconds: a long
+    /// transaction of another test on the shared server holds the horizon back meanwhile).
     private func readUntil(_ pool: PostgresPool, count: Int) async throws -> [StoredEvent] {
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
+        let deadline = clock.now + .seconds(60)
         var events = try await read(pool, after: .start)
         while events.count < count, clock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))

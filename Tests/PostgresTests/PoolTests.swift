@@ -84,8 +84,7 @@ import Testing
             configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)
         let victim = try await pool.withConnection { await $0.backendPID }
         let admin = try await PostgresConnection.connect(TestDatabase.server(), logger: TestDatabase.logger)
-        try await admin.query("SELECT pg_terminate_backend(\(victim))")
-        try await Task.sleep(for: .milliseconds(100))
+        try await terminate(victim, by: admin)
         // The idle connection is found dead at checkout and replaced: no error reaches the caller.
         let replacement = try await pool.withConnection { await $0.backendPID }
         #expect(replacement != victim)
@@ -103,13 +102,24 @@ import Testing
         await pool.close()
     }
 
+    /// Terminates backend `victim` and waits until it is gone, not just signalled (on a busy
+    /// machine a fixed 100 ms was not always enough, and the pool then met a dying connection).
+    private func terminate(_ victim: Int32, by admin: PostgresConnection) async throws {
+        try await admin.query("SELECT pg_terminate_backend(\(victim))")
+        for _ in 0..<200 {
+            let alive = try await admin.query("SELECT count(*) FROM pg_stat_activity WHERE pid = \(victim)")
+            if try alive.first!.decode(Int.self, at: 0) == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+
     @Test func performReplacesDeadIdleConnectionsAndDiscardsOpenTransactions() async throws {
         let pool = PostgresPool(
             configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)
         let victim = try await pool.perform { $0.backendPID }
         let admin = try await PostgresConnection.connect(TestDatabase.server(), logger: TestDatabase.logger)
-        try await admin.query("SELECT pg_terminate_backend(\(victim))")
-        try await Task.sleep(for: .milliseconds(100))
+        try await terminate(victim, by: admin)
         // Found dead in the same hop that would have run the body; the body runs once, elsewhere.
         let runs = Mutex(0)
         let replacement = try await pool.perform { connection in

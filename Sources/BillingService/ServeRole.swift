@@ -9,8 +9,8 @@ public enum ServeRole: String, CaseIterable, Sendable {
     /// The query API under `/v1`.
     case api
 
-    /// Parses `receiver,projector,api` (any non-empty subset, in any order); nil names the
-    /// first part that is not a role.
+    /// Parses `receiver,projector,api` (any non-empty subset, in any order); the failure names
+    /// the first part that is not a role.
     public static func parse(_ text: String) -> Result<Set<ServeRole>, UnknownServeRole> {
         var roles = Set<ServeRole>()
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {

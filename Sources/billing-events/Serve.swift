@@ -84,16 +84,18 @@ struct Serve: AsyncParsableCommand {
         let idleTimeout = try Setting.positive(idleTimeoutSeconds, "HTTP_IDLE_TIMEOUT_SECONDS", default: 30)
         let readTimeout = try Setting.positive(readTimeoutSeconds, "HTTP_READ_TIMEOUT_SECONDS", default: 30)
         try await reportingErrors {
+            let (secrets, maximumBodyBytes) = (try receiver.secrets, try receiver.maximumBodyBytes)
+            let (ingestorOptions, projectorOptions) = (try receiver.ingestorOptions, try projector.options)
+            // The embedded database starts only once every setting is valid.
+            let logger = makeLogger()
             let settings = ServeSettings(
                 host: host ?? environment["HOST"] ?? "127.0.0.1", port: port, roles: roles,
-                // Resolved by runServe: the embedded database starts only once every setting is valid.
-                database: PostgresConfiguration(connectionString: ""),
+                database: try await database.resolve(logger: logger), poolOptions: database.poolOptions,
                 readDatabaseURL: readDatabaseURL ?? environment["READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
-                migrate: !noMigrate, secrets: try receiver.secrets, maximumBodyBytes: try receiver.maximumBodyBytes,
-                ingestorOptions: try receiver.ingestorOptions, projectorOptions: try projector.options,
-                positionTimeout: .milliseconds(positionTimeout), shutdownGrace: .seconds(shutdownGrace), idleTimeout: .seconds(idleTimeout),
-                readTimeout: .seconds(readTimeout))
-            try await runServe(settings, database: database)
+                migrate: !noMigrate, secrets: secrets, maximumBodyBytes: maximumBodyBytes, ingestorOptions: ingestorOptions,
+                projectorOptions: projectorOptions, positionTimeout: .milliseconds(positionTimeout), shutdownGrace: .seconds(shutdownGrace),
+                idleTimeout: .seconds(idleTimeout), readTimeout: .seconds(readTimeout))
+            try await runServe(settings, logger: logger)
         }
     }
 }

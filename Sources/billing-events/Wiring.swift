@@ -24,13 +24,8 @@ func makeMetrics() -> BillingService.Metrics {
     return metrics
 }
 
-/// Resolves the database (the embedded one when `DATABASE_URL` is unset) and the options, then
-/// runs what ``BillingService/services(_:metrics:logger:)`` wires until SIGTERM or SIGINT.
-func runServe(_ settings: ServeSettings, database: DatabaseOptions) async throws {
-    let logger = makeLogger()
-    var settings = settings
-    settings.database = try await database.resolve(logger: logger)
-    settings.poolOptions = database.poolOptions
+/// Runs what ``BillingService/services(_:metrics:logger:)`` wires until SIGTERM or SIGINT.
+func runServe(_ settings: ServeSettings, logger: Logger) async throws {
     let group = try await BillingService.services(settings, metrics: makeMetrics(), logger: logger)
     try await group.run()
     logger.info("stopped")

@@ -20,7 +20,7 @@ extension Problem {
         case let error as HTTPError:
             self.init(status: error.status, detail: error.body, headers: error.headers)
         case is RequestReadTimeout:
-            self.init(status: .requestTimeout, detail: "the request did not arrive in time", code: "request_timeout")
+            self = .requestTimeout
         case HTTPParserError.invalidEOFState, ChannelError.eof, ChannelError.ioOnClosedChannel, ChannelError.inputClosed:
             self = .clientClosedRequest
         case let error as IOError where [ECONNRESET, EPIPE].contains(error.errnoCode):
@@ -55,6 +55,10 @@ extension Problem {
         status: .init(code: 499, reasonPhrase: "Client Closed Request"),
         detail: "the client closed the connection before the request arrived in full",
         code: "client_closed_request")
+
+    /// The request's body did not arrive within the read timeout (also written by
+    /// ``RequestReadDeadlineHandler`` itself when no response has started).
+    static let requestTimeout = Problem(status: .requestTimeout, detail: "the request did not arrive in time", code: "request_timeout")
 
     /// The database cannot be reached: retry later.
     static let unavailable = Problem(

@@ -68,7 +68,7 @@ final class RequestReadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         expired = true
         context.fireErrorCaught(RequestReadTimeout())
         if !responding {
-            let body = (try? Problem(mapping: RequestReadTimeout())?.json()) ?? Data()
+            let body = (try? Problem.requestTimeout.json()) ?? Data()
             let head = HTTPResponse(
                 status: .requestTimeout,
                 headerFields: [

@@ -124,6 +124,17 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
             sql += PostgresQuery.quoteIdentifier(identifier)
         }
 
+        /// Appends a string as a quoted SQL literal (`'` doubled), for the few places where the
+        /// planner must see the value itself (a plan cached for a prepared statement would not).
+        public mutating func appendInterpolation(literal value: String) {
+            sql += PostgresQuery.quoteLiteral(value)
+        }
+
+        /// Appends an integer as a SQL literal (`LIMIT 26`), for the same reason.
+        public mutating func appendInterpolation(literal value: Int) {
+            sql += String(value)
+        }
+
         /// Appends raw SQL text. Only for fragments the program itself built; never for input.
         public mutating func appendInterpolation(unescaped fragment: String) {
             sql += fragment

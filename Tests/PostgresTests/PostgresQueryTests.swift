@@ -31,6 +31,12 @@ import Testing
         #expect(query.binds.isEmpty)
     }
 
+    @Test func literalsAreQuotedSoTheyCannotEndTheString() {
+        let query: PostgresQuery = "SELECT \(literal: "it's") LIMIT \(literal: 26)"
+        #expect(query.sql == "SELECT 'it''s' LIMIT 26")
+        #expect(query.binds.isEmpty)
+    }
+
     @Test func appendedQueriesAreRenumbered() {
         var query: PostgresQuery = "SELECT * FROM t WHERE a = \(1)"
         query.append(" AND b = \(2) AND c = '$1' AND d = \(3)")

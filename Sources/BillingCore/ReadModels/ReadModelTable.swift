@@ -33,9 +33,9 @@ public enum ReadModelTable: String, Sendable, CaseIterable {
     /// Columns every row has, whatever wrote it: its key, its provider identity, and the times
     /// the projection widens on every write (`created_at` is the provider's when known).
     public static let rowColumns: [ReadModelRegister.Column] = [
-        .init(name: "id", type: "uuid"), .init(name: "provider", type: "text"), .init(name: "environment", type: "text"),
-        .init(name: "provider_id", type: "text"), .init(name: "first_seen_at", type: "timestamptz"),
-        .init(name: "updated_at", type: "timestamptz"), .init(name: "created_at", type: "timestamptz"),
+        .init(name: "id", type: .uuid), .init(name: "provider", type: .text), .init(name: "environment", type: .text),
+        .init(name: "provider_id", type: .text), .init(name: "first_seen_at", type: .timestamptz),
+        .init(name: "updated_at", type: .timestamptz), .init(name: "created_at", type: .timestamptz),
     ]
 
     /// Columns computed in SQL from the row and other tables after each batch (payments: from
@@ -44,8 +44,8 @@ public enum ReadModelTable: String, Sendable, CaseIterable {
         switch self {
         case .payments:
             [
-                .init(name: "status", type: "text"), .init(name: "amount_refunded", type: "numeric"),
-                .init(name: "amount_refundable", type: "numeric"),
+                .init(name: "status", type: .text), .init(name: "amount_refunded", type: .numeric),
+                .init(name: "amount_refundable", type: .numeric),
             ]
         case .customers, .subscriptions, .refunds, .wallets, .walletTransactions: []
         }

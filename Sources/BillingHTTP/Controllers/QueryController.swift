@@ -35,7 +35,7 @@ public struct QueryController<Context: RequestContext>: Sendable {
             v1.get(RouterPath(resource.name)) { request, _ in try await list(resource, request) }
         }
         v1.get("customers/:id") { request, context in
-            try await object(.customers, request, context, extraFields: ListResource.customerDetail(latestPayments: 10))
+            try await object(.customerDetail, request, context)
         }
         for resource in [ListResource.subscriptions, .payments, .wallets] {
             v1.get(RouterPath("\(resource.name)/:id")) { request, context in try await object(resource, request, context) }
@@ -89,11 +89,11 @@ public struct QueryController<Context: RequestContext>: Sendable {
     }
 
     private func object(
-        _ resource: ListResource, _ request: Request, _ context: Context, extraFields: [(String, String)] = []
+        _ resource: ListResource, _ request: Request, _ context: Context
     ) async throws -> Response {
         try await single(request) { key in
             let id = try id(context)
-            return try await authorized(try await store.object(resource, id: id, extraFields: extraFields, key: key)) { found in
+            return try await authorized(try await store.object(resource, id: id, key: key)) { found in
                 guard let json = found.json else { throw Self.notFound(String(resource.name.dropLast())) }
                 return Self.json(json, position: found.position)
             }

@@ -51,8 +51,8 @@ enum BackfillStaging {
     /// Creates the session's staging table (emptied at every commit).
     static func prepare(on connection: isolated PostgresConnection) throws {
         // Room for a batch in memory before the temporary table spills (only settable before first use).
-        try connection.simpleQuery(unsafeSQL: "SET temp_buffers = '64MB'")
-        try connection.simpleQuery(unsafeSQL: EventsTable.createStaging.sql)
+        try connection.execute("SET temp_buffers = '64MB'")
+        try connection.execute(EventsTable.createStaging)
     }
 
     /// Decodes the records of `batch` and encodes the valid ones as binary COPY rows (pure; runs

@@ -72,22 +72,22 @@ public enum EventLogReader {
     static func scan(after checkpoint: LogCheckpoint, limit: Int, filter: PostgresQuery, on connection: isolated PostgresConnection) throws -> LogScan
     {
         let after: PostgresQuery = "(transaction_id, position) > (\(String(checkpoint.transactionID))::xid8, \(checkpoint.position))"
-        let columns = EventsTable.readColumns.joined(separator: ", ")
-        let padding = Array(repeating: "NULL", count: EventsTable.readColumns.count).joined(separator: ", ")
+        let columns = EventsTable.readColumns
+        let padding = PostgresQuery.joined(Array(repeating: "NULL", count: EventsTable.readColumnCount), separator: ", ")
         let rows = try connection.execute(
             """
             WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-            (SELECT 'event' AS kind, transaction_id, position, \(unescaped: columns)
+            (SELECT 'event' AS kind, transaction_id, position, \(columns)
              FROM billing.events
              WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon) AND \(filter)
              ORDER BY transaction_id, position LIMIT \(limit))
             UNION ALL
-            (SELECT 'end', transaction_id, position, \(unescaped: padding)
+            (SELECT 'end', transaction_id, position, \(padding)
              FROM billing.events
              WHERE \(after) AND transaction_id < (SELECT xmin FROM horizon)
              ORDER BY transaction_id DESC, position DESC LIMIT 1)
             UNION ALL
-            (SELECT 'held', transaction_id, position, \(unescaped: padding)
+            (SELECT 'held', transaction_id, position, \(padding)
              FROM billing.events WHERE transaction_id >= (SELECT xmin FROM horizon) ORDER BY transaction_id, position LIMIT 1)
             """)
         var scan = LogScan(events: [], end: nil, heldBack: false)

@@ -58,12 +58,12 @@ enum ProjectionBatch {
         }
         if result.failure == nil, result.exhausted, let end = scan.end { result.checkpoint = max(result.checkpoint, end) }
 
-        try connection.simpleQuery(unsafeSQL: "SAVEPOINT projection_apply")
+        try connection.execute("SAVEPOINT projection_apply")
         do {
             try ReadModelWriter.apply(writes, tables: projection.tables, schema: schema, on: connection)
-            try connection.simpleQuery(unsafeSQL: "RELEASE SAVEPOINT projection_apply")
+            try connection.execute("RELEASE SAVEPOINT projection_apply")
         } catch let error as PostgresError where !error.isConnectionLoss {
-            try connection.simpleQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT projection_apply")
+            try connection.execute("ROLLBACK TO SAVEPOINT projection_apply")
             guard result.applied.count == 1, let culprit = result.applied.first else {
                 return ProjectionBatchResult(checkpoint: checkpoint, split: true, heldBack: scan.heldBack)
             }

@@ -42,11 +42,11 @@ public enum ProjectionRebuilder {
             try ProjectionRunner.lockBatches(of: projection, on: connection)
             try catchUp(&report, batchSize: batchSize, inTransaction: true, on: connection)
             for table in scratchTables(projection.tables) where table != "projection_dead_letters" {
-                try connection.simpleQuery(unsafeSQL: "DELETE FROM billing.\(table)")
-                try connection.simpleQuery(unsafeSQL: "INSERT INTO billing.\(table) SELECT * FROM pg_temp.\(table)")
+                try connection.execute("DELETE FROM billing.\(identifier: table)")
+                try connection.execute("INSERT INTO billing.\(identifier: table) SELECT * FROM pg_temp.\(identifier: table)")
             }
             try connection.execute("DELETE FROM billing.projection_dead_letters WHERE projection = \(projection.name)")
-            try connection.simpleQuery(unsafeSQL: "INSERT INTO billing.projection_dead_letters SELECT * FROM pg_temp.projection_dead_letters")
+            try connection.execute("INSERT INTO billing.projection_dead_letters SELECT * FROM pg_temp.projection_dead_letters")
             try connection.execute(
                 """
                 INSERT INTO billing.projection_checkpoints AS c (name, transaction_id, position, events_applied, owner, updated_at, rebuilt_at)
@@ -57,7 +57,7 @@ public enum ProjectionRebuilder {
                 """)
         }
         for table in scratchTables(projection.tables) {
-            try connection.simpleQuery(unsafeSQL: "DROP TABLE pg_temp.\(table)")
+            try connection.execute("DROP TABLE pg_temp.\(identifier: table)")
         }
         return report
     }
@@ -70,8 +70,8 @@ public enum ProjectionRebuilder {
     /// Session-private empty copies of `tables`, their version logs and the dead letters, in `pg_temp`.
     static func createScratchTables(_ tables: [ReadModelTable], on connection: isolated PostgresConnection) throws {
         for table in scratchTables(tables) {
-            try connection.simpleQuery(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.\(table)")
-            try connection.simpleQuery(unsafeSQL: "CREATE TEMP TABLE \(table) (LIKE billing.\(table) INCLUDING ALL)")
+            try connection.execute("DROP TABLE IF EXISTS pg_temp.\(identifier: table)")
+            try connection.execute("CREATE TEMP TABLE \(identifier: table) (LIKE billing.\(identifier: table) INCLUDING ALL)")
         }
     }
 

@@ -50,63 +50,86 @@ enum ReadModelWriter {
         }
         let payments = Set(groups.filter { $0.key.hasPrefix("payments/") }.values.flatMap(\.keys))
         if tables.contains(.payments), !payments.isEmpty {
-            try connection.execute(PostgresQuery(unsafeSQL: derivePaymentsSQL(schema: schema), binds: [Array(payments).postgresBind]))
+            try connection.execute(derivePayments(Array(payments), schema: schema))
         }
     }
 
     private static func time(_ micros: Int64) -> String { PostgresTimestamp.format(microseconds: micros) }
 
+    /// `a, b, c`.
+    private static func list(_ parts: [PostgresQuery]) -> PostgresQuery { PostgresQuery.joined(parts, separator: ", ") }
+
+    /// The parts of an `INSERT … SELECT … FROM unnest(arrays) AS u(names)`: per column, the target
+    /// column, the expression over `u` that fills it, and the bound array it comes from (if any).
+    private struct Unnest {
+        var columns: [PostgresQuery] = []
+        var selects: [PostgresQuery] = []
+        var names: [PostgresQuery] = []
+        var arrays: [PostgresQuery] = []
+
+        /// A column filled from its own array, `u.<name>::<type>`.
+        mutating func add(_ column: String, from name: String, _ array: some PostgresEncodable, as type: SQLType? = nil) {
+            columns.append("\(identifier: column)")
+            selects.append(type.map { "u.\(identifier: name)::\($0.sql)" } ?? "u.\(identifier: name)")
+            names.append("\(identifier: name)")
+            arrays.append("\(array)")
+        }
+
+        /// An array unnested as `u.<name>` that fills no column by itself.
+        mutating func add(_ name: String, _ array: some PostgresEncodable) {
+            names.append("\(identifier: name)")
+            arrays.append("\(array)")
+        }
+
+        /// A column filled by an expression over `u`.
+        mutating func add(_ column: String, select: PostgresQuery) {
+            columns.append("\(identifier: column)")
+            selects.append(select)
+        }
+
+        /// `INSERT INTO target (columns) SELECT selects FROM unnest(arrays) AS u(names)`.
+        func insert(into target: PostgresQuery) -> PostgresQuery {
+            "INSERT INTO \(target) (\(list(columns))) SELECT \(list(selects)) FROM unnest(\(list(arrays))) AS u(\(list(names)))"
+        }
+    }
+
     /// `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` that replaces the register only for a
     /// greater version and always widens first-seen / updated.
     private static func upsert(_ rows: [Row], table: ReadModelTable, register: ReadModelRegister?, schema: String) -> PostgresQuery {
-        var columns = ["id", "provider", "environment", "provider_id", "first_seen_at", "updated_at", "created_at"]
-        var selects = [
-            "u.id", "u.provider", "u.environment", "u.provider_id", "u.first_seen::timestamptz",
-            "u.updated::timestamptz", "u.first_seen::timestamptz",
+        var unnest = Unnest()
+        unnest.add("id", from: "id", rows.map(\.id))
+        unnest.add("provider", from: "provider", rows.map(\.write.provider.rawValue))
+        unnest.add("environment", from: "environment", rows.map(\.write.environment.rawValue))
+        unnest.add("provider_id", from: "provider_id", rows.map(\.write.providerID))
+        unnest.add("first_seen_at", from: "first_seen", rows.map { time($0.firstSeen) }, as: .timestamptz)
+        unnest.add("updated_at", from: "updated", rows.map { time($0.updated) }, as: .timestamptz)
+        var sets: [PostgresQuery] = [
+            "first_seen_at = LEAST(t.first_seen_at, excluded.first_seen_at)", "updated_at = GREATEST(t.updated_at, excluded.updated_at)",
         ]
-        var names = ["id", "provider", "environment", "provider_id", "first_seen", "updated"]
-        var binds = [
-            rows.map(\.id).postgresBind, rows.map(\.write.provider.rawValue).postgresBind,
-            rows.map(\.write.environment.rawValue).postgresBind, rows.map(\.write.providerID).postgresBind,
-            rows.map { time($0.firstSeen) }.postgresBind, rows.map { time($0.updated) }.postgresBind,
-        ]
-        var sets = [
-            "first_seen_at = LEAST(t.first_seen_at, excluded.first_seen_at)",
-            "updated_at = GREATEST(t.updated_at, excluded.updated_at)",
-        ]
+        // created_at: the provider's creation time when the register that holds it says so, else first seen.
+        var created: PostgresQuery = "u.first_seen::timestamptz"
+        var currentCreated: PostgresQuery = "t.provider_created_at"
         if let register {
-            let version = register.versionColumns.map(\.name)
-            columns += version
-            selects += ["u.v_as_of::timestamptz", "u.v_rank::integer", "u.v_event_id"]
-            names += ["v_as_of", "v_rank", "v_event_id"]
-            binds += [
-                rows.map { time($0.write.version.asOf) }.postgresBind, rows.map(\.write.version.rank).postgresBind,
-                rows.map(\.write.version.eventID).postgresBind,
-            ]
+            let version = register.versionColumns
+            unnest.add(version[0].name, from: "v_as_of", rows.map { time($0.write.version.asOf) }, as: .timestamptz)
+            unnest.add(version[1].name, from: "v_rank", rows.map(\.write.version.rank), as: .integer)
+            unnest.add(version[2].name, from: "v_event_id", rows.map(\.write.version.eventID))
             for (index, column) in register.columns.enumerated() {
-                columns.append(column.name)
-                selects.append("u.c\(index)::\(column.type)")
-                names.append("c\(index)")
-                binds.append(rows.map { value($0.write.values[column.name]) }.postgresBind)
+                unnest.add(column.name, from: "c\(index)", rows.map { value($0.write.values[column.name]) }, as: column.type)
+                if column.name == "provider_created_at" {
+                    created = "COALESCE(u.\(identifier: "c\(index)")::timestamptz, u.first_seen::timestamptz)"
+                    currentCreated = "CASE WHEN \(newer(register)) THEN excluded.provider_created_at ELSE t.provider_created_at END"
+                }
             }
-            for column in version + register.columns.map(\.name) {
-                sets.append("\(column) = CASE WHEN \(newer(register)) THEN excluded.\(column) ELSE t.\(column) END")
+            for column in (version + register.columns).map(\.name) {
+                sets.append(
+                    "\(identifier: column) = CASE WHEN \(newer(register)) THEN excluded.\(identifier: column) ELSE t.\(identifier: column) END")
             }
         }
-        // created_at: the provider's creation time when the register that holds it says so, else first seen.
-        let providerCreated = register?.columns.firstIndex { $0.name == "provider_created_at" }
-        selects[6] = providerCreated.map { "COALESCE(u.c\($0)::timestamptz, u.first_seen::timestamptz)" } ?? selects[6]
-        let currentCreated =
-            providerCreated == nil
-            ? "t.provider_created_at" : "CASE WHEN \(newer(register!)) THEN excluded.provider_created_at ELSE t.provider_created_at END"
+        unnest.add("created_at", select: created)
         sets.append("created_at = COALESCE(\(currentCreated), LEAST(t.first_seen_at, excluded.first_seen_at))")
-        let parameters = binds.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
-        let sql = """
-            INSERT INTO \(schema).\(table.rawValue) AS t (\(columns.joined(separator: ", ")))
-            SELECT \(selects.joined(separator: ", ")) FROM unnest(\(parameters)) AS u(\(names.joined(separator: ", ")))
-            ON CONFLICT (id) DO UPDATE SET \(sets.joined(separator: ", "))
-            """
-        return PostgresQuery(unsafeSQL: sql, binds: binds)
+        let insert = unnest.insert(into: "\(identifier: schema).\(identifier: table.rawValue) AS t")
+        return "\(insert) ON CONFLICT (id) DO UPDATE SET \(list(sets))"
     }
 
     /// Appends every write of `register` to `versionTable` as it came (not merged), keyed by row,
@@ -114,26 +137,17 @@ enum ReadModelWriter {
     private static func appendVersions(
         _ writes: [ReadModelWrite], register: ReadModelRegister, into versionTable: String, schema: String
     ) -> PostgresQuery {
-        var columns = ["id", "register", "as_of", "rank", "event_id"]
-        var selects = ["u.id", "u.register", "u.as_of::timestamptz", "u.rank::integer", "u.event_id"]
-        var binds = [
-            writes.map(\.id).postgresBind, writes.map { _ in register.name }.postgresBind,
-            writes.map { time($0.version.asOf) }.postgresBind, writes.map(\.version.rank).postgresBind,
-            writes.map(\.version.eventID).postgresBind,
-        ]
+        var unnest = Unnest()
+        unnest.add("id", from: "id", writes.map(\.id))
+        unnest.add("register", from: "register", writes.map { _ in register.name })
+        unnest.add("as_of", from: "as_of", writes.map { time($0.version.asOf) }, as: .timestamptz)
+        unnest.add("rank", from: "rank", writes.map(\.version.rank), as: .integer)
+        unnest.add("event_id", from: "event_id", writes.map(\.version.eventID))
         for (index, column) in register.columns.enumerated() {
-            columns.append(column.name)
-            selects.append("u.c\(index)::\(column.type)")
-            binds.append(writes.map { value($0.values[column.name]) }.postgresBind)
+            unnest.add(column.name, from: "c\(index)", writes.map { value($0.values[column.name]) }, as: column.type)
         }
-        let names = ["id", "register", "as_of", "rank", "event_id"] + register.columns.indices.map { "c\($0)" }
-        let parameters = binds.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
-        return PostgresQuery(
-            unsafeSQL: """
-                INSERT INTO \(schema).\(versionTable) (\(columns.joined(separator: ", ")))
-                SELECT \(selects.joined(separator: ", ")) FROM unnest(\(parameters)) AS u(\(names.joined(separator: ", ")))
-                ON CONFLICT (id, register, event_id) DO NOTHING
-                """, binds: binds)
+        let insert = unnest.insert(into: "\(identifier: schema).\(identifier: versionTable)")
+        return "\(insert) ON CONFLICT (id, register, event_id) DO NOTHING"
     }
 
     private static func value(_ value: ReadModelValue?) -> String? {
@@ -146,19 +160,22 @@ enum ReadModelWriter {
     }
 
     /// True when the incoming row's version of `register` is greater than the stored one (or there is none).
-    private static func newer(_ register: ReadModelRegister) -> String {
+    private static func newer(_ register: ReadModelRegister) -> PostgresQuery {
         let version = register.versionColumns.map(\.name)
         let (asOf, rank, event) = (version[0], version[1], version[2])
-        return "(t.\(asOf) IS NULL OR (excluded.\(asOf), excluded.\(rank), excluded.\(event)) > (t.\(asOf), t.\(rank), t.\(event)))"
+        return """
+            (t.\(identifier: asOf) IS NULL OR (excluded.\(identifier: asOf), excluded.\(identifier: rank), excluded.\(identifier: event)) \
+            > (t.\(identifier: asOf), t.\(identifier: rank), t.\(identifier: event)))
+            """
     }
 
     /// Derived payment columns, recomputed from the row and its refunds so they commute too:
     /// refunded = the greater of the provider's figure and the sum of distinct succeeded refunds;
     /// status from the provider's status, moved to (partially) refunded by that amount;
     /// refundable = the provider's figure capped by amount − refunded, 0 unless succeeded.
-    private static func derivePaymentsSQL(schema: String) -> String {
+    private static func derivePayments(_ ids: [UUID], schema: String) -> PostgresQuery {
         """
-        UPDATE \(schema).payments p SET
+        UPDATE \(identifier: schema).payments p SET
             amount_refunded = d.refunded,
             status = d.status,
             amount_refundable = CASE WHEN d.status IN ('succeeded', 'partially_refunded')
@@ -171,8 +188,8 @@ enum ReadModelWriter {
             FROM (
                 SELECT q.id, q.amount, billing.payment_status(q.provider_status) AS base,
                        GREATEST(q.provider_amount_refunded,
-                                (SELECT sum(r.amount) FROM \(schema).refunds r WHERE r.payment_id = q.id AND r.status = 'succeeded')) AS refunded
-                FROM \(schema).payments q WHERE q.id = ANY($1::uuid[])
+                                (SELECT sum(r.amount) FROM \(identifier: schema).refunds r WHERE r.payment_id = q.id AND r.status = 'succeeded')) AS refunded
+                FROM \(identifier: schema).payments q WHERE q.id = ANY(\(ids)::uuid[])
             ) x
         ) d
         WHERE p.id = d.id

@@ -13,8 +13,9 @@ extension QueryStore {
     /// rows are read again, by their `ctid` within this statement, to build their JSON.
     public static func listQuery(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil) -> PostgresQuery {
         var conditions: [PostgresQuery] = []
-        var providers = Provider.allCases.map { PostgresQuery(unsafeSQL: PostgresQuery.quoteLiteral($0.rawValue)) }
-        var environments = ProviderEnvironment.allCases.map { PostgresQuery(unsafeSQL: PostgresQuery.quoteLiteral($0.rawValue)) }
+        // The pairs are literals: a prepared statement's cached generic plan must still see them.
+        var providers = Provider.allCases.map { (provider) -> PostgresQuery in "\(literal: provider.rawValue)" }
+        var environments = ProviderEnvironment.allCases.map { (environment) -> PostgresQuery in "\(literal: environment.rawValue)" }
         var onlyPair: (provider: PostgresQuery, environment: PostgresQuery)?
         if let scope, let parent = resource.scope {
             conditions.append("t.\(identifier: parent.column) = \(scope.postgresText)::uuid")
@@ -45,21 +46,22 @@ extension QueryStore {
         } else {
             pairs = providers.flatMap { provider in environments.map { (provider, $0) } }
         }
-        let direction = request.ascending ? "ASC" : "DESC"
+        let direction: PostgresQuery = request.ascending ? "ASC" : "DESC"
         if let after = request.after {
             let time = PostgresTimestamp.format(microseconds: after.time)
             conditions.append(
                 """
-                (\(unescaped: resource.timeKey), \(unescaped: resource.tiebreakKey)) \(unescaped: request.ascending ? ">" : "<") \
-                (\(time)::timestamptz, \(after.tiebreak)::\(unescaped: resource.tiebreakType))
+                (\(resource.timeKey), \(resource.tiebreakKey)) \(request.ascending ? ">" : "<" as PostgresQuery) \
+                (\(time)::timestamptz, \(after.tiebreak)::\(resource.tiebreakType.sql))
                 """)
         }
         let limit = request.limit + 1
-        let order = "\(resource.timeKey) \(direction), \(resource.tiebreakKey) \(direction) LIMIT \(limit)"
-        func pairPage(_ pair: (provider: PostgresQuery, environment: PostgresQuery), columns: String) -> PostgresQuery {
+        // The limit is a literal for the same reason as the pairs.
+        let order: PostgresQuery = "\(resource.timeKey) \(direction), \(resource.tiebreakKey) \(direction) LIMIT \(literal: limit)"
+        func pairPage(_ pair: (provider: PostgresQuery, environment: PostgresQuery), columns: PostgresQuery) -> PostgresQuery {
             let filters = PostgresQuery.joined(
                 ["t.provider = \(pair.provider)", "t.environment = \(pair.environment)"] + conditions, separator: " AND ")
-            return "SELECT \(unescaped: columns) FROM \(unescaped: resource.from) WHERE \(filters) ORDER BY \(unescaped: order)"
+            return "SELECT \(columns) FROM \(resource.from) WHERE \(filters) ORDER BY \(order)"
         }
         let page: PostgresQuery
         if pairs.count == 1 {
@@ -75,15 +77,15 @@ extension QueryStore {
                     "(\(pairPage($0, columns: "\(resource.timeKey) AS time_key, \(resource.tiebreakKey) AS tiebreak_key, t.ctid AS row")))"
                 }, separator: " UNION ALL ")
             page = """
-                SELECT \(unescaped: resource.json)::text AS json, (extract(epoch FROM keys.time_key) * 1000000)::bigint AS key_time,
+                SELECT \(resource.json)::text AS json, (extract(epoch FROM keys.time_key) * 1000000)::bigint AS key_time,
                        keys.tiebreak_key::text AS key_tiebreak
                 FROM (\(keys)
-                      ORDER BY time_key \(unescaped: direction), tiebreak_key \(unescaped: direction) LIMIT \(unescaped: String(limit))) AS keys
-                JOIN \(unescaped: resource.from) ON t.ctid = keys.row
-                ORDER BY keys.time_key \(unescaped: direction), keys.tiebreak_key \(unescaped: direction)
+                      ORDER BY time_key \(direction), tiebreak_key \(direction) LIMIT \(literal: limit)) AS keys
+                JOIN \(resource.from) ON t.ctid = keys.row
+                ORDER BY keys.time_key \(direction), keys.tiebreak_key \(direction)
                 """
         }
         // The page is the inner side of a nested loop over one row, so its order is kept.
-        return "SELECT \(unescaped: positionSQL), page.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (\(page)) AS page ON true"
+        return "SELECT \(position), page.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (\(page)) AS page ON true"
     }
 }

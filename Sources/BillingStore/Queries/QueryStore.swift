@@ -12,7 +12,7 @@ public struct QueryStore: Sendable {
 
     /// The position of the slowest projection's checkpoint (the last event it has applied, in
     /// commit order); 0 before any.
-    static let positionSQL = "(SELECT position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)"
+    static let position: PostgresQuery = "(SELECT position FROM billing.projection_checkpoints ORDER BY transaction_id, position LIMIT 1)"
 
     /// Runs `query` for the API key whose token hashes to `key`, as one statement: the key lookup
     /// is the outer side of a nested loop and `query` its inner side, so a request costs one round
@@ -57,19 +57,16 @@ public struct QueryStore: Sendable {
         return page
     }
 
-    /// One object of `resource` by id, with `extraFields` (name, SQL over the row `t` and its id
-    /// `this.object_id`, which nested subqueries with their own `t` still see) appended to its
+    /// One object of `resource` by id, with its ``ListResource/detail`` members appended to its
     /// JSON, and the read models' position; nil when there is none.
-    public func object(
-        _ resource: ListResource, id: UUID, extraFields: [(String, String)] = [], key: [UInt8]
-    ) async throws -> Authorized<(json: String?, position: Int64)>? {
+    public func object(_ resource: ListResource, id: UUID, key: [UInt8]) async throws -> Authorized<(json: String?, position: Int64)>? {
         // Appended as text so the members keep their order (a jsonb merge would sort them).
-        let json =
-            extraFields.isEmpty
-            ? "\(resource.json)::text" : "left(\(resource.json)::text, -1) || ', ' || substr(\(ListResource.object(extraFields))::text, 2)"
+        let json: PostgresQuery =
+            resource.detail.isEmpty
+            ? "\(resource.json)::text" : "left(\(resource.json)::text, -1) || ', ' || substr(\(ListResource.object(resource.detail))::text, 2)"
         let query: PostgresQuery = """
-            SELECT \(unescaped: Self.positionSQL), (SELECT \(unescaped: json) \
-            FROM \(unescaped: resource.from) CROSS JOIN LATERAL (SELECT t.id AS object_id) AS this WHERE t.id = \(id))
+            SELECT \(Self.position), (SELECT \(json) \
+            FROM \(resource.from) CROSS JOIN LATERAL (SELECT t.id AS object_id) AS this WHERE t.id = \(id))
             """
         return try await authorized(key, query) { rows in (rows[0].values[1], try rows[0].decode(Int64?.self, at: 0) ?? 0) }
     }
@@ -79,8 +76,8 @@ public struct QueryStore: Sendable {
     /// skips, is left out here), and the read models' position.
     public func event(id: UUID, key: [UInt8]) async throws -> Authorized<(json: String?, position: Int64)>? {
         let query: PostgresQuery = """
-            SELECT \(unescaped: Self.positionSQL), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                SELECT \(unescaped: ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
+            SELECT \(Self.position), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                SELECT \(ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
                 FROM billing.events t WHERE t.id = \(id)) AS t ON true
             """
         return try await authorized(key, query) { rows in

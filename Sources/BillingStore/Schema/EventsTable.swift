@@ -22,20 +22,21 @@ enum EventsTable {
     /// A written column: its name and SQL type.
     struct Column {
         var name: String
-        var type: String
+        var type: SQLType
         /// The type the staging table gives it: `numeric` and `jsonb` arrive as text, cast by the merge.
-        var stagedType: String { type == "numeric" || type == "jsonb" ? "text" : type }
+        var stagedType: SQLType { type == .numeric || type == .jsonb ? .text : type }
     }
 
     /// The columns an append writes, in order (``values(_:_:)`` gives one value for each).
-    static let written: [Column] = [
-        ("id", "uuid"), ("provider", "text"), ("environment", "text"), ("event_type", "text"), ("entity_kind", "text"),
-        ("entity_provider_id", "text"), ("customer_provider_id", "text"), ("occurred_at", "timestamptz"),
-        ("as_of", "timestamptz"), ("amount", "numeric"), ("currency", "text"), ("dedupe_key", "text"), ("provider_event_id", "text"),
-        ("body_sha256", "bytea"), ("raw_body", "bytea"), ("signature_headers", "jsonb"), ("secret_fingerprint", "text"),
-        ("channel", "text"), ("source", "text"), ("delivery_id", "text"), ("delivered_at", "timestamptz"),
-        ("received_at", "timestamptz"),
-    ].map { Column(name: $0.0, type: $0.1) }
+    static let written: [Column] =
+        ([
+            ("id", .uuid), ("provider", .text), ("environment", .text), ("event_type", .text), ("entity_kind", .text),
+            ("entity_provider_id", .text), ("customer_provider_id", .text), ("occurred_at", .timestamptz),
+            ("as_of", .timestamptz), ("amount", .numeric), ("currency", .text), ("dedupe_key", .text), ("provider_event_id", .text),
+            ("body_sha256", .bytea), ("raw_body", .bytea), ("signature_headers", .jsonb), ("secret_fingerprint", .text),
+            ("channel", .text), ("source", .text), ("delivery_id", .text), ("delivered_at", .timestamptz),
+            ("received_at", .timestamptz),
+        ] as [(String, SQLType)]).map { Column(name: $0.0, type: $0.1) }
 
     /// The values of ``written`` for an event and the delivery that carried it.
     static func values(_ event: NormalizedEvent, _ delivery: IncomingDelivery) -> [Value] {
@@ -55,7 +56,9 @@ enum EventsTable {
         // Built as one interpolation (no renumbering): the hot path of every webhook, and the same
         // text each time, so the prepared statement is reused.
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 512, interpolationCount: written.count)
-        sql.appendLiteral("INSERT INTO billing.events (\(columnList)) VALUES (")
+        sql.appendLiteral("INSERT INTO billing.events (")
+        sql.appendInterpolation(columnList)
+        sql.appendLiteral(") VALUES (")
         for (index, value) in values(event, delivery).enumerated() {
             if index > 0 { sql.appendLiteral(", ") }
             switch value {
@@ -90,52 +93,55 @@ enum EventsTable {
     /// The session's staging table of the backfill: ``written`` with their staged types, emptied
     /// at every commit.
     static var createStaging: PostgresQuery {
-        let columns = written.map { "\($0.name) \($0.stagedType)" }.joined(separator: ", ")
-        return PostgresQuery(unsafeSQL: "CREATE TEMP TABLE backfill_staging (\(columns)) ON COMMIT DELETE ROWS")
+        let columns = PostgresQuery.joined(written.map { "\(identifier: $0.name) \($0.stagedType.sql)" }, separator: ", ")
+        return "CREATE TEMP TABLE backfill_staging (\(columns)) ON COMMIT DELETE ROWS"
     }
 
     /// `COPY` of staged rows (``appendStaged(_:_:to:)``) into the staging table.
     static var copyStaging: PostgresQuery {
-        PostgresQuery(unsafeSQL: "COPY pg_temp.backfill_staging (\(columnList)) FROM STDIN (FORMAT binary)")
+        "COPY pg_temp.backfill_staging (\(columnList)) FROM STDIN (FORMAT binary)"
     }
 
     /// Moves the staged rows into the log (duplicates skipped), returning the `channel` of each
     /// inserted row.
     static var mergeStaging: PostgresQuery {
-        let casts = written.map { $0.type == $0.stagedType ? $0.name : "\($0.name)::\($0.type)" }
-        return PostgresQuery(
-            unsafeSQL: """
-                INSERT INTO billing.events (\(columnList)) SELECT \(casts.joined(separator: ", ")) FROM pg_temp.backfill_staging
-                ON CONFLICT DO NOTHING RETURNING channel
-                """)
+        let casts = written.map { (column: Column) -> PostgresQuery in
+            column.type == column.stagedType ? "\(identifier: column.name)" : "\(identifier: column.name)::\(column.type.sql)"
+        }
+        return """
+            INSERT INTO billing.events (\(columnList)) SELECT \(PostgresQuery.joined(casts, separator: ", ")) FROM pg_temp.backfill_staging
+            ON CONFLICT DO NOTHING RETURNING channel
+            """
     }
 
-    private static let columnList = written.map(\.name).joined(separator: ", ")
+    private static let columnList = PostgresQuery.joined(written.map { "\(identifier: $0.name)" }, separator: ", ")
 
-    /// The columns a projector reads back, as SQL (``storedEvent(_:at:checkpoint:)`` decodes them).
-    static let readColumns = [
-        "id", "provider", "environment", "event_type", "entity_kind", "entity_provider_id", "customer_provider_id", "occurred_at",
-        "as_of", "amount::text", "currency", "dedupe_key", "provider_event_id", "channel", "received_at",
-        "convert_from(raw_body, 'UTF8')",
-    ]
+    /// The columns a projector reads back (``storedEvent(_:at:checkpoint:)`` decodes them).
+    static let readColumns: PostgresQuery = """
+        id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id, occurred_at, as_of, \
+        amount::text, currency, dedupe_key, provider_event_id, channel, received_at, convert_from(raw_body, 'UTF8')
+        """
+    /// How many ``readColumns`` there are.
+    static let readColumnCount = 16
 
     /// The event whose ``readColumns`` start at column `offset` of `row`. A stored provider,
     /// environment, kind or channel this build does not know is an error, never a default.
     static func storedEvent(_ row: PostgresRow, at offset: Int, checkpoint: LogCheckpoint) throws -> StoredEvent {
         func value<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T { try row.decode(T.self, at: offset + index) }
-        func known<T: RawRepresentable<String>>(_ index: Int, _: T.Type) throws -> T {
+        func known<T: RawRepresentable<String>>(_ index: Int, _ column: String, _: T.Type) throws -> T {
             let text = try value(index, String.self)
-            guard let known = T(rawValue: text) else { throw UnknownStoredValue(column: readColumns[index], value: text) }
+            guard let known = T(rawValue: text) else { throw UnknownStoredValue(column: column, value: text) }
             return known
         }
         var event = NormalizedEvent(
-            provider: try known(1, Provider.self), environment: try known(2, ProviderEnvironment.self), eventType: try value(3),
-            entityKind: try known(4, EntityKind.self), entityID: try value(5), customerID: try value(6), occurredAt: try value(7),
+            provider: try known(1, "provider", Provider.self), environment: try known(2, "environment", ProviderEnvironment.self),
+            eventType: try value(3),
+            entityKind: try known(4, "entity_kind", EntityKind.self), entityID: try value(5), customerID: try value(6), occurredAt: try value(7),
             asOf: try value(8), amount: try value(9, String?.self).flatMap { DecimalAmount($0) }, currency: try value(10),
             dedupeKey: try value(11), providerEventID: try value(12))
         event.id = try value(0)
         return StoredEvent(
-            checkpoint: checkpoint, event: event, channel: try known(13, IngestChannel.self), receivedAt: try value(14),
+            checkpoint: checkpoint, event: event, channel: try known(13, "channel", IngestChannel.self), receivedAt: try value(14),
             rawBody: Array(try value(15, String.self).utf8))
     }
 }

@@ -63,16 +63,16 @@ public struct MigrationRunner: Sendable {
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [Migration] {
-        try await connection.simpleQuery(
-            unsafeSQL: """
-                CREATE TABLE IF NOT EXISTS billing_schema_migrations (
-                    version     integer PRIMARY KEY,
-                    name        text NOT NULL,
-                    checksum    text NOT NULL,
-                    applied_at  timestamptz NOT NULL DEFAULT now(),
-                    duration_ms integer NOT NULL
-                )
-                """)
+        _ = try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS billing_schema_migrations (
+                version     integer PRIMARY KEY,
+                name        text NOT NULL,
+                checksum    text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now(),
+                duration_ms integer NOT NULL
+            )
+            """)
         let current = try await status(on: connection)
         if let version = current.edited.first, let migration = migrations.first(where: { $0.version == version }) {
             throw MigrationError(

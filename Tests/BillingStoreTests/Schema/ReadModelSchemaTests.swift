@@ -1,5 +1,5 @@
 import BillingCore
-import BillingStore
+@testable import BillingStore
 import Postgres
 import TestSupport
 import Testing
@@ -27,7 +27,7 @@ import Testing
     }
 
     private func described(_ columns: [ReadModelRegister.Column]) -> Set<String> {
-        Set(columns.map { "\($0.name) \($0.type)" })
+        Set(columns.map { "\($0.name) \($0.type.rawValue)" })
     }
 
     @Test(arguments: ReadModelTable.allCases)
@@ -45,5 +45,19 @@ import Testing
                 #expect(swiftVersions.subtracting(versions).sorted() == [], "described, not in \(versionTable)")
             }
         }
+    }
+
+    /// The API's lists show or name as hidden every column of their table: building them checks it
+    /// (a column added to a register and forgotten by the API stops the lists from being built).
+    @Test func theAPIShowsOrHidesEveryReadModelColumn() {
+        for resource in [ListResource.customers, .subscriptions, .payments, .wallets, .walletTransactions, .customerDetail] {
+            #expect(resource.json.sql.contains("json_build_object"), "\(resource.name)")
+        }
+        #expect(ListResource.columnDrift(.payments, shown: ["id"], hidden: [])?.contains("neither shown nor hidden") == true)
+        #expect(ListResource.columnDrift(.wallets, shown: ["id", "nickname"], hidden: [])?.contains("not columns [\"nickname\"]") == true)
+        let walletColumns = Set(ReadModelTable.wallets.columns.map(\.name)).filter {
+            !["_as_of", "_rank", "_event_id"].contains(where: $0.hasSuffix) && !["first_seen_at", "provider_created_at"].contains($0)
+        }
+        #expect(ListResource.columnDrift(.wallets, shown: walletColumns, hidden: []) == nil)
     }
 }

@@ -1,8 +1,9 @@
 import BillingCore
-@testable import BillingStore
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BillingStore
 
 /// The Swift description of every read-model table (``ReadModelTable/columns``, the registers)
 /// is the one the migrations create: a column added, dropped or retyped on one side only fails here.

@@ -9,10 +9,10 @@ public enum PostgresIsolationLevel: String, Sendable {
 }
 
 extension PostgresConnection {
-    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
-    ///
-    /// If the server aborted the transaction (a statement failed and `body` swallowed the error),
-    /// COMMIT would silently roll back; this throws instead.
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws. The async
+    /// form of ``transaction(isolation:readOnly:_:)``, for a body that awaits; both run the same
+    /// steps (``beginTransaction(_:readOnly:)``, ``commitTransaction()``,
+    /// ``rollbackTransaction(after:)``) and fail the same way.
     @discardableResult
     public func withTransaction<T>(
         isolation level: PostgresIsolationLevel = .readCommitted,
@@ -20,53 +20,43 @@ extension PostgresConnection {
         actorIsolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending T
     ) async throws -> sending T {
-        try await query(PostgresQuery(unsafeSQL: Self.beginSQL(level, readOnly: readOnly)))
+        try await perform { try $0.beginTransaction(level, readOnly: readOnly) }
         let value: T
         do {
             value = try await body(self)
         } catch {
-            await rollbackQuietly()
+            try await perform { try $0.rollbackTransaction(after: error) }
             throw error
         }
-        try Self.requireCommitted(try await query("COMMIT"))
+        try await perform { try $0.commitTransaction() }
         return value
     }
 
-    /// The synchronous form for use inside ``perform(_:)``: BEGIN, `body`, COMMIT; ROLLBACK when
-    /// `body` throws. The whole transaction runs on the connection's thread without a hop.
+    /// BEGIN, `body`, COMMIT on the connection's thread without a hop (inside ``perform(_:)``);
+    /// ROLLBACK when `body` throws, whose error is then rethrown as it is. A failed BEGIN, COMMIT
+    /// or ROLLBACK throws ``PostgresTransactionError`` naming the step. If the server had aborted
+    /// the transaction (a statement failed and `body` swallowed the error), COMMIT would silently
+    /// roll back; that fails the commit step instead.
     @discardableResult
     public func transaction<T>(
         isolation level: PostgresIsolationLevel = .readCommitted, readOnly: Bool = false, _ body: () throws -> T
     ) throws -> T {
-        try simpleQuery(unsafeSQL: Self.beginSQL(level, readOnly: readOnly))
+        try beginTransaction(level, readOnly: readOnly)
         let value: T
         do {
             value = try body()
         } catch {
-            rollbackQuietly()
+            try rollbackTransaction(after: error)
             throw error
         }
-        try Self.requireCommitted(try simpleQuery(unsafeSQL: "COMMIT"))
+        try commitTransaction()
         return value
     }
 
-    /// `BEGIN` with the isolation level and access mode: both forms start transactions the same way.
-    private static func beginSQL(_ level: PostgresIsolationLevel, readOnly: Bool) -> String {
-        "BEGIN ISOLATION LEVEL \(level.rawValue)\(readOnly ? " READ ONLY" : "")"
-    }
-
-    /// COMMIT of a transaction the server had already aborted (a statement failed and the body
-    /// swallowed the error) answers `ROLLBACK`: nothing was committed, so that is an error.
-    private static func requireCommitted(_ commit: PostgresResult) throws {
-        guard commit.commandTag == "ROLLBACK" else { return }
-        throw PostgresError(
-            code: .inFailedSQLTransaction, message: "the transaction was aborted by an earlier error and has been rolled back")
-    }
-
-    /// ``transaction(isolation:_:)`` run again, up to `retries` more times, while the server rolls
-    /// it back for a conflict with concurrent transactions (``PostgresError/isTransactionConflict``:
-    /// deadlock, serialization failure); `body` must be safe to run again. Any other error, or the
-    /// last conflict, is thrown.
+    /// ``transaction(isolation:readOnly:_:)`` run again, up to `retries` more times, while the
+    /// server rolls it back for a conflict with concurrent transactions
+    /// (``PostgresError/isTransactionConflict``: deadlock, serialization failure, in the body or at
+    /// COMMIT); `body` must be safe to run again. Any other error, or the last conflict, is thrown.
     @discardableResult
     public func transaction<T>(
         isolation level: PostgresIsolationLevel = .readCommitted, retryingConflicts retries: Int, _ body: () throws -> T
@@ -75,20 +65,56 @@ extension PostgresConnection {
         while true {
             do {
                 return try transaction(isolation: level, body)
-            } catch let error as PostgresError where error.isTransactionConflict && attempt < retries {
+            } catch  where PostgresError.cause(of: error)?.isTransactionConflict == true && attempt < retries {
                 attempt += 1
             }
         }
     }
 
-    /// Rolls back after a failure; a connection that cannot roll back is closed so it is never reused.
-    func rollbackQuietly() {
-        guard let handle, PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
+    /// `BEGIN` with the isolation level and access mode.
+    func beginTransaction(_ level: PostgresIsolationLevel, readOnly: Bool) throws(PostgresTransactionError) {
+        let sql = "BEGIN ISOLATION LEVEL \(level.rawValue)\(readOnly ? " READ ONLY" : "")"
+        do {
+            try simpleQuery(unsafeSQL: sql)
+        } catch {
+            throw PostgresTransactionError(step: .begin, error: Self.postgresError(error))
+        }
+    }
+
+    /// `COMMIT`. A transaction the server had already aborted answers `ROLLBACK`: nothing was
+    /// committed, so that is an error too.
+    func commitTransaction() throws(PostgresTransactionError) {
+        let result: PostgresResult
+        do {
+            result = try simpleQuery(unsafeSQL: "COMMIT")
+        } catch {
+            throw PostgresTransactionError(step: .commit, error: Self.postgresError(error))
+        }
+        guard result.commandTag == "ROLLBACK" else { return }
+        throw PostgresTransactionError(
+            step: .commit,
+            error: PostgresError(
+                code: .inFailedSQLTransaction, message: "the transaction was aborted by an earlier error and has been rolled back"))
+    }
+
+    /// Rolls back after the body threw `bodyError`. A connection that cannot roll back is closed,
+    /// so it is never reused (the server rolls back when it sees the connection go); a lost
+    /// connection needs no rollback and is not an error of this step.
+    func rollbackTransaction(after bodyError: any Error) throws(PostgresTransactionError) {
+        guard let handle, PQtransactionStatus(handle) != PQTRANS_IDLE, PQstatus(handle) == CONNECTION_OK else { return }
         do {
             try simpleQuery(unsafeSQL: "ROLLBACK")
         } catch {
             logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"])
             close()
+            let error = Self.postgresError(error)
+            guard !error.isConnectionLoss else { return }
+            throw PostgresTransactionError(step: .rollback, error: error, bodyError: bodyError)
         }
+    }
+
+    /// `simpleQuery` throws only `PostgresError`; typed here for the transaction steps.
+    private static func postgresError(_ error: any Error) -> PostgresError {
+        error as? PostgresError ?? PostgresError(code: .connectionFailure, message: "\(error)")
     }
 }

@@ -89,7 +89,7 @@ func runBackfill(files: [String], options: BackfillOptions, database: DatabaseOp
 
                     """.utf8))
             // A server error goes on to `reportingErrors` for its detail; anything else was said in full.
-            if error is PostgresError { throw error }
+            if PostgresError.cause(of: error) != nil { throw error }
             throw ExitCode.failure
         }
     }
@@ -101,7 +101,8 @@ func runBackfill(files: [String], options: BackfillOptions, database: DatabaseOp
 func reportingErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
-    } catch let error as PostgresError {
+    } catch let error where PostgresError.cause(of: error) != nil {
+        let error = PostgresError.cause(of: error)!
         FileHandle.standardError.write(
             Data(
                 "error: \(error.message) (SQLSTATE \(error.code))\(error.detail.map { "\n  detail: \($0)" } ?? "")\(error.hint.map { "\n  hint: \($0)" } ?? "")\n"

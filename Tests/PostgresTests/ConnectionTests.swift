@@ -71,13 +71,13 @@ import Testing
                 }
             }
             // A failed statement whose error the body swallowed must not look like a commit.
-            let aborted = await #expect(throws: PostgresError.self) {
+            let aborted = await #expect(throws: PostgresTransactionError.self) {
                 try await connection.withTransaction { connection in
                     try await connection.query("INSERT INTO t VALUES (3)")
                     _ = try? await connection.query("INSERT INTO t VALUES (1)")
                 }
             }
-            #expect(aborted?.code == "25P02")
+            #expect(aborted?.step == .commit && aborted?.error.code == "25P02" && aborted?.outcomeUnknown == false)
             let level = try await connection.withTransaction(isolation: .serializable, readOnly: true) { connection in
                 try await connection.query("SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')")
                     .first!.decode((String, String).self)

@@ -64,4 +64,36 @@ import Testing
             await connection.close()
         }
     }
+
+    /// Each transaction step says when it failed: a deferred constraint fails COMMIT (known
+    /// outcome: nothing kept); BEGIN on a closed connection
+    /// fails BEGIN; a body's own error comes back unchanged after the rollback.
+    @Test func failedStepsAreNamedAndBodyErrorsPassThrough() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            let connection = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)
+            try await connection.query(
+                "CREATE TABLE t (v int, CONSTRAINT unique_v UNIQUE (v) DEFERRABLE INITIALLY DEFERRED)")
+            let commit = await #expect(throws: PostgresTransactionError.self) {
+                try await connection.perform { connection in
+                    try connection.transaction { try connection.execute("INSERT INTO t VALUES (1), (1)") }
+                }
+            }
+            #expect(commit?.step == .commit && commit?.error.code == .uniqueViolation && commit?.outcomeUnknown == false)
+            #expect(commit.map { PostgresError.cause(of: $0)?.constraint } == "unique_v")
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                try await connection.withTransaction { connection in
+                    try await connection.query("INSERT INTO t VALUES (2)")
+                    throw Refused()
+                }
+            }
+            try await connection.withTransaction { try await $0.query("INSERT INTO t VALUES (3)") }
+            #expect(try await connection.query("SELECT v FROM t ORDER BY v").decodeColumn(Int.self) == [3])
+            await connection.close()
+            let begin = await #expect(throws: PostgresTransactionError.self) {
+                try await connection.withTransaction { try await $0.query("SELECT 1") }
+            }
+            #expect(begin?.step == .begin)
+        }
+    }
 }

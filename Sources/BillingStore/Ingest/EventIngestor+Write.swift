@@ -23,7 +23,7 @@ extension EventIngestor {
             var result = [Result<IngestOutcome, IngestError>](repeating: .failure(unavailable("not written")), count: items.count)
             for (position, (index, _)) in ordered.enumerated() { result[index] = .success(outcomes[position]) }
             return BatchResult(outcomes: result, recordsWritten: true)
-        } catch  where isUnavailable(error) {
+        } catch  where DatabaseHealth.isUnavailable(error) {
             let failure = unavailable("\(error)")
             return BatchResult(outcomes: items.map { _ in .failure(failure) }, recordsWritten: false)
         } catch {
@@ -88,15 +88,6 @@ extension EventIngestor {
         case let .event(event, _): "e/\(event.provider.rawValue)/\(event.dedupeKey)"
         case let .quarantine(_, delivery): "q/\(delivery.provider.rawValue)/\(delivery.deliveryKey)"
         }
-    }
-
-    /// Connection loss, refused connections, a read-only (standby) server, exhausted server
-    /// resources (disk full, too many connections) and pool exhaustion mean "try again later" (503).
-    static func isUnavailable(_ error: any Error) -> Bool {
-        if let error = error as? PostgresError {
-            return error.isConnectionLoss || error.code.sqlClass == "53" || error.code == .readOnlySQLTransaction
-        }
-        return error is PostgresPoolError
     }
 
     private static func unavailable(_ message: String) -> IngestError {

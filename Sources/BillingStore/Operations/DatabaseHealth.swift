@@ -28,15 +28,15 @@ public struct DatabaseHealth: Sendable {
         self.runner = runner
     }
 
-    /// True for an error that says the database cannot be used right now (the connection is lost,
-    /// the server is shutting down or refuses connections, the pool has none free in time): the
-    /// same request may succeed later. The HTTP layer answers these 503 with `Retry-After`.
+    /// True for an error that says the database cannot be used right now: the connection is lost
+    /// (also during a transaction's COMMIT, whose outcome is then unknown), the server is shutting
+    /// down, refuses connections, is a read-only standby or out of resources (disk full, too many
+    /// connections), or the pool has no connection free in time. The same request may succeed
+    /// later: receivers and the API answer these 503 with `Retry-After`.
     public static func isUnavailable(_ error: any Error) -> Bool {
-        switch error {
-        case let error as PostgresError: error.isConnectionLoss
-        case is PostgresPoolError: true
-        default: false
-        }
+        if error is PostgresPoolError { return true }
+        guard let error = PostgresError.cause(of: error) else { return false }
+        return error.isConnectionLoss || error.code.sqlClass == "53" || error.code == .readOnlySQLTransaction
     }
 
     /// Checks the database, giving up after `timeout` so a hung server reads as not ready.

@@ -213,7 +213,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                 delivery.receivedAt = Date()
                 let record = DeliveryRecord(
                     receivedAt: delivery.receivedAt, provider: delivery.provider.rawValue, environment: delivery.environment.rawValue,
-                    outcome: .stored, httpStatus: 200, bodyBytes: delivery.body.count)
+                    outcome: .stored, bodyBytes: delivery.body.count)
                 _ = try await ingestor.ingest(.event(load[index].0, delivery), record: record)
                 let ack = Date().timeIntervalSince(delivery.receivedAt)
                 acks.withLock { $0.append(ack) }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import BillingHTTP
 import BillingStore
 import Foundation
+import HTTPTypes
 
 /// `billing-events deliveries`: the bounded log of webhook requests.
 struct Deliveries: AsyncParsableCommand {
@@ -27,7 +29,7 @@ struct Deliveries: AsyncParsableCommand {
                 var table = TextTable(header: ["RECEIVED", "PROVIDER", "ENV", "STATUS", "OUTCOME", "BYTES", "EVENT", "REASON"])
                 for record in records {
                     table.rows.append([
-                        record.receivedAt.formatted(.iso8601), record.provider, record.environment ?? "-", "\(record.httpStatus)",
+                        record.receivedAt.formatted(.iso8601), record.provider, record.environment ?? "-", "\(record.outcome.httpStatus.code)",
                         record.outcome.rawValue, "\(record.bodyBytes)",
                         record.eventID?.uuidString.lowercased() ?? record.quarantineID.map { "quarantine \($0)" } ?? "-",
                         record.reason ?? "",

@@ -75,7 +75,7 @@ extension ReceiverHarness {
             environmentIsExplicit: generated.provider != "mintcash", body: Array(generated.body.utf8), deliveryID: generated.deliveryID,
             signatureHeaders: ["webhook-signature": "v1,test"], secretFingerprint: "0123456789ab")
         let record = DeliveryRecord(
-            receivedAt: Date(), provider: generated.provider, environment: generated.environment, outcome: .stored, httpStatus: 200,
+            receivedAt: Date(), provider: generated.provider, environment: generated.environment, outcome: .stored,
             bodyBytes: delivery.body.count)
         let submission: IntakeResult
         do {

@@ -129,10 +129,13 @@ struct ReceiverHarness: Sendable {
         try await pool.query("SELECT count(*) FROM billing.quarantine").first!.decode(Int.self, at: 0)
     }
 
-    /// The delivery log, oldest first, as (provider, outcome, status, reason).
+    /// The delivery log, oldest first, as (provider, outcome, status, reason), the status as the
+    /// analysts' view derives it from the outcome.
     func deliveries() async throws -> [(String, String, Int, String?)] {
         await ingestor.flush()
-        return try await pool.query("SELECT provider, outcome, http_status, reason FROM billing.deliveries ORDER BY id").map {
+        return try await pool.query(
+            "SELECT provider, outcome, http_status, reason FROM analytics.deliveries ORDER BY delivery_log_id"
+        ).map {
             try $0.decode((String, String, Int, String?).self)
         }
     }

@@ -24,7 +24,7 @@ func mintcashDelivery(_ eventID: String = UUID().uuidString, body: String? = nil
 }
 
 func record() -> DeliveryRecord {
-    DeliveryRecord(receivedAt: Date(), provider: "mintcash", environment: "live", outcome: .stored, httpStatus: 200, bodyBytes: 1)
+    DeliveryRecord(receivedAt: Date(), provider: "mintcash", environment: "live", outcome: .stored, bodyBytes: 1)
 }
 
 @Suite struct EventIngestorTests {
@@ -81,7 +81,6 @@ func record() -> DeliveryRecord {
             for index in 0..<12 {
                 var refused = record()
                 refused.outcome = .refused
-                refused.httpStatus = 401
                 refused.reason = "bad_signature: \(index)"
                 await ingestor.log(refused)
             }

@@ -55,7 +55,7 @@ extension WebhookController {
             // The same for a transfer coding (`Transfer-Encoding: gzip, chunked`): NIO undoes only
             // the chunking. RFC 9112 §6.1: a coding the server does not understand is 501.
             throw WebhookEarlyRefusal(
-                outcome: .unsupportedMediaType,
+                outcome: .unsupportedCoding,
                 problem: Problem(
                     status: .notImplemented, title: "Unsupported transfer coding",
                     detail: "Transfer-Encoding \(coding) is not supported; send the body uncompressed", code: "unsupported_transfer_coding"))

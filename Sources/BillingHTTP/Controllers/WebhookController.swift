@@ -31,13 +31,13 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         let ingestor = ingestor
         let metrics = metrics
         router.add(
-            middleware: MethodNotAllowedMiddleware(pathPrefix: "/webhooks/", allowed: .post) { request, problem in
-                let provider = request.uri.path.split(separator: "/").dropFirst().first.map(String.init) ?? ""
+            middleware: MethodNotAllowedMiddleware(pathPrefix: "/webhooks/", allowed: .post) { request, segments, problem in
+                let provider = segments.first ?? ""
                 metrics.delivery(provider: provider, outcome: .methodNotAllowed, reason: "method_not_allowed")
                 await ingestor.log(
                     DeliveryRecord(
                         receivedAt: Date(), provider: provider, environment: nil, outcome: .methodNotAllowed,
-                        httpStatus: Int(problem.status.code), reason: "\(request.method.rawValue) is not POST", bodyBytes: 0))
+                        reason: "\(request.method.rawValue) is not POST", bodyBytes: 0))
             })
         router.post("webhooks/:provider") { request, context in try await receive(request, context: context) }
         router.post("webhooks/:provider/:environment") { request, context in try await receive(request, context: context) }
@@ -49,12 +49,12 @@ public struct WebhookController<Context: RequestContext>: Sendable {
         let environmentName = context.parameters.get("environment")
         var record = DeliveryRecord(
             receivedAt: receivedAt, provider: providerName, environment: environmentName ?? "live", outcome: .refused,
-            httpStatus: 401, bodyBytes: request.headers[.contentLength].flatMap { Int($0) } ?? 0,
+            bodyBytes: request.headers[.contentLength].flatMap { Int($0) } ?? 0,
             deliveryID: request.headers[HTTPField.Name("svix-id")!] ?? request.headers[HTTPField.Name("webhook-id")!])
 
         func refuse(_ outcome: DeliveryOutcome, _ problem: Problem) async -> Problem {
+            assert(problem.status == outcome.httpStatus, "\(outcome) is answered \(outcome.httpStatus), not \(problem.status)")
             record.outcome = outcome
-            record.httpStatus = Int(problem.status.code)
             record.reason = problem.code.map { "\($0): \(problem.detail ?? "")" } ?? problem.detail
             metrics.delivery(provider: providerName, outcome: outcome, reason: problem.code)
             await ingestor.log(record)
@@ -91,7 +91,8 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             result = try intake.receive(
                 provider: provider, environment: environment, headers: Self.lowercasedHeaders(request.headers), body: body, now: receivedAt)
         } catch {
-            throw await refuse(.refused, Problem(mapping: error) ?? .internalError)
+            let problem = Problem(mapping: error) ?? .internalError
+            throw await refuse(problem.status == .unauthorized ? .refused : .failed, problem)
         }
         switch result {
         case let .event(event, _):
@@ -100,13 +101,12 @@ public struct WebhookController<Context: RequestContext>: Sendable {
             context.logger.warning("webhook quarantined", metadata: ["provider": "\(provider.rawValue)", "reason": "\(reason)"])
             record.reason = reason.description
         }
-        record.httpStatus = 200
         do {
             let outcome = try await ingestor.ingest(result, record: record)
             metrics.delivery(provider: providerName, outcome: outcome.deliveryOutcome, reason: Self.quarantineCode(result))
             return Self.acknowledgement(outcome, result: result)
         } catch let error as IngestError {
-            throw await refuse(.unavailable, Problem(mapping: error) ?? .internalError)
+            throw await refuse(error.code == .unavailable ? .unavailable : .failed, Problem(mapping: error) ?? .internalError)
         }
     }
 

@@ -7,8 +7,9 @@ import Hummingbird
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     let pathPrefix: String
     let allowed: HTTPRequest.Method
-    /// Told about each refused request (the webhook routes log it in the delivery log).
-    let refused: @Sendable (Request, Problem) async -> Void
+    /// Told about each refused request with the path's segments after the prefix (the webhook
+    /// routes log it in the delivery log under the provider segment).
+    let refused: @Sendable (_ request: Request, _ segments: [String], _ problem: Problem) async -> Void
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method != allowed, request.uri.path.hasPrefix(pathPrefix) else {
@@ -17,7 +18,8 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
         let problem = Problem(
             status: .methodNotAllowed, detail: "\(pathPrefix)… accepts \(allowed.rawValue) only", code: "method_not_allowed",
             headers: [.allow: allowed.rawValue])
-        await refused(request, problem)
+        let segments = request.uri.path.dropFirst(pathPrefix.count).split(separator: "/").map(String.init)
+        await refused(request, segments, problem)
         throw problem
     }
 }

@@ -14,7 +14,7 @@ public struct DeliveryLog: Sendable {
     public func recent(provider: String? = nil, outcome: DeliveryOutcome? = nil, limit: Int = 50) async throws -> [DeliveryRecord] {
         let rows = try await pool.query(
             """
-            SELECT received_at, provider, environment, outcome, http_status, reason, body_bytes, delivery_id, event_id,
+            SELECT received_at, provider, environment, outcome, reason, body_bytes, delivery_id, event_id,
                    quarantine_id
             FROM billing.deliveries
             WHERE (\(provider)::text IS NULL OR provider = \(provider))
@@ -23,11 +23,13 @@ public struct DeliveryLog: Sendable {
             LIMIT \(limit)
             """)
         return try rows.map { row in
-            let (received, provider, environment, outcome, status, reason, size, deliveryID, eventID, quarantineID) =
-                try row.decode((Date, String, String?, String, Int, String?, Int, String?, UUID?, Int64?).self)
+            let (received, provider, environment, outcomeText, reason, size, deliveryID, eventID, quarantineID) =
+                try row.decode((Date, String, String?, String, String?, Int, String?, UUID?, Int64?).self)
+            guard let outcome = DeliveryOutcome(rawValue: outcomeText) else {
+                throw UnknownStoredValue(table: "deliveries", column: "outcome", value: outcomeText)
+            }
             return DeliveryRecord(
-                receivedAt: received, provider: provider, environment: environment,
-                outcome: DeliveryOutcome(rawValue: outcome) ?? .refused, httpStatus: status, reason: reason, bodyBytes: size,
+                receivedAt: received, provider: provider, environment: environment, outcome: outcome, reason: reason, bodyBytes: size,
                 deliveryID: deliveryID, eventID: eventID, quarantineID: quarantineID)
         }
     }

@@ -1,22 +1,30 @@
 import Foundation
 
-/// How one webhook request ended, as the delivery log records it.
+/// How one webhook request ended, as the delivery log records it. The receiver answers each
+/// outcome with one HTTP status; that mapping is the HTTP layer's (`DeliveryOutcome+HTTP`).
 public enum DeliveryOutcome: String, Sendable, CaseIterable {
+    /// Stored as a new event.
     case stored
+    /// Already stored: the same event came before.
     case duplicate
+    /// Verified but not understood: kept in the quarantine.
     case quarantined
-    /// Signature, headers or timestamp did not hold (401).
+    /// Signature, headers or timestamp did not hold.
     case refused
-    /// Body over the limit (413).
+    /// Body over the limit.
     case tooLarge = "too_large"
-    /// A method other than POST (405).
+    /// A method other than POST.
     case methodNotAllowed = "method_not_allowed"
-    /// A content type that cannot be a webhook (415).
+    /// A content type or content coding that cannot be a webhook.
     case unsupportedMediaType = "unsupported_media_type"
-    /// No such provider or environment route (404).
+    /// A transfer coding the server does not implement (`Transfer-Encoding: gzip`).
+    case unsupportedCoding = "unsupported_coding"
+    /// No such provider or environment route.
     case unknownProvider = "unknown_provider"
-    /// The database was unavailable (503); written once it is back.
+    /// The database was unavailable; written once it is back.
     case unavailable
+    /// The event store refused the delivery for another reason; nothing was stored.
+    case failed
 }
 
 /// One row of the bounded delivery log: what an operator needs to see why deliveries fail.
@@ -29,8 +37,6 @@ public struct DeliveryRecord: Sendable, Equatable {
     public var environment: String?
     /// How it ended.
     public var outcome: DeliveryOutcome
-    /// The HTTP status answered.
-    public var httpStatus: Int
     /// Why it was refused or quarantined (never a secret or a signature).
     public var reason: String?
     /// Body size in bytes (as far as it was read for 413).
@@ -44,14 +50,13 @@ public struct DeliveryRecord: Sendable, Equatable {
 
     /// Creates a record.
     public init(
-        receivedAt: Date, provider: String, environment: String?, outcome: DeliveryOutcome, httpStatus: Int,
+        receivedAt: Date, provider: String, environment: String?, outcome: DeliveryOutcome,
         reason: String? = nil, bodyBytes: Int, deliveryID: String? = nil, eventID: UUID? = nil, quarantineID: Int64? = nil
     ) {
         self.receivedAt = receivedAt
         self.provider = String(provider.prefix(64))
         self.environment = environment
         self.outcome = outcome
-        self.httpStatus = httpStatus
         self.reason = reason
         self.bodyBytes = bodyBytes
         self.deliveryID = deliveryID.map { String($0.prefix(256)) }

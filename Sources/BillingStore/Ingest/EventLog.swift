@@ -59,11 +59,11 @@ enum EventLog {
         guard !records.isEmpty else { return }
         _ = try connection.execute(
             """
-            INSERT INTO billing.deliveries (received_at, provider, environment, outcome, http_status, reason, body_bytes,
+            INSERT INTO billing.deliveries (received_at, provider, environment, outcome, reason, body_bytes,
                 delivery_id, event_id, quarantine_id)
             SELECT * FROM unnest(\(records.map(\.receivedAt))::timestamptz[],
                 \(records.map(\.provider))::text[], \(records.map(\.environment))::text[],
-                \(records.map(\.outcome.rawValue))::text[], \(records.map(\.httpStatus))::int[],
+                \(records.map(\.outcome.rawValue))::text[],
                 \(records.map(\.reason))::text[], \(records.map(\.bodyBytes))::bigint[], \(records.map(\.deliveryID))::text[],
                 \(records.map(\.eventID))::uuid[], \(records.map(\.quarantineID))::bigint[])
             """)

@@ -148,10 +148,12 @@ enum EventsTable {
 
 /// A stored column holds a value this build has no case for (a newer build wrote it, or a hand edit).
 struct UnknownStoredValue: Error, CustomStringConvertible {
+    /// The table read (in `billing`).
+    var table = "events"
     /// The column read.
     var column: String
     /// What it held.
     var value: String
     /// `billing.events.provider holds "x", which this build does not know`.
-    var description: String { "billing.events.\(column) holds \"\(value)\", which this build does not know" }
+    var description: String { "billing.\(table).\(column) holds \"\(value)\", which this build does not know" }
 }

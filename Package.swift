@@ -18,6 +18,12 @@ let package = Package(
         .executable(name: "billing-events", targets: ["billing-events"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "PostgresServer", targets: ["PostgresServer"]),
+        // For the benchmarks package (Benchmarks/), which builds on the service's own modules.
+        .library(name: "BillingCore", targets: ["BillingCore"]),
+        .library(name: "BillingStore", targets: ["BillingStore"]),
+        .library(name: "BillingHTTP", targets: ["BillingHTTP"]),
+        .library(name: "BillingService", targets: ["BillingService"]),
+        .library(name: "TestSupport", targets: ["TestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -42,9 +48,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        .target(name: "CivilCalendar", swiftSettings: swiftSettings),
         .target(
             name: "Postgres",
             dependencies: [
+                "CivilCalendar",
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -59,7 +67,8 @@ let package = Package(
         .target(
             name: "BillingCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "CivilCalendar",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -129,43 +138,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "postgres-bench",
-            dependencies: ["Postgres", "PostgresServer", .product(name: "Logging", package: "swift-log")],
-            path: "Benchmarks/postgres-bench",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "projection-bench",
-            dependencies: [
-                "BillingCore", "BillingStore", "Postgres", "PostgresServer", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Benchmarks/projection-bench",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "backfill-bench",
-            dependencies: [
-                "BillingCore", "BillingStore", "Postgres", "PostgresServer", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Benchmarks/backfill-bench",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
             name: "signature-timing",
             dependencies: ["BillingCore"],
-            path: "Benchmarks/signature-timing",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "query-bench",
-            dependencies: [
-                "BillingCore", "BillingStore", "BillingHTTP", "Postgres", "PostgresServer",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Benchmarks/query-bench",
+            path: "Tests/Faults/signature-timing",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -176,6 +151,7 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "CivilCalendarTests", dependencies: ["CivilCalendar"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres", "PostgresServer", "TestSupport"],

@@ -1,6 +1,6 @@
 // Query API benchmark on one throwaway server, in one run: 1,000,000 payments (with 100,000
-// refunds) behind the real HTTP stack (buildApplication with the query controller, as `serve`
-// wires it), driven by wrk at 16 connections, beside pgbench running the very SQL the API sends
+// refunds) behind the real HTTP stack (`BillingService.application`, the function `serve`
+// uses), driven by wrk at 16 connections, beside pgbench running the very SQL the API sends
 // (QueryStore.listQuery, values inlined) with 16 clients:
 //   - a filtered list page (provider + status), first page and a page 90% deep (via a signed cursor),
 //     and the unfiltered list's first page;
@@ -11,6 +11,7 @@
 // Usage: scripts/bench-query [payments] [seconds-per-run] [api-pool-size]
 import BillingCore
 import BillingHTTP
+import BillingService
 import BillingStore
 import Foundation
 import Hummingbird
@@ -92,11 +93,11 @@ let token = try await keys.create(name: "bench").token
 let store = QueryStore(pool: pool)
 let signer = PageCursorSigner(key: try await store.cursorSigningKey())
 let port = 20000 + Int(getpid() % 20000)
-let app = buildApplication(
-    configuration: HTTPConfiguration(host: "127.0.0.1", port: port),
-    readiness: { DatabaseHealth.Report(reachable: true, migrated: true) },
-    queries: QueryController(store: store, keys: keys, cursors: CursorSigning { try await store.cursorSigningKey() }),
-    logger: logger)
+let settings = ServeSettings(
+    host: "127.0.0.1", port: port, roles: [.api], database: configuration, migrate: false, secrets: try WebhookSecrets(environment: [:]))
+let app = BillingService.application(
+    settings, pool: pool, queryPool: pool, ingestor: nil, readiness: { DatabaseHealth.Report(reachable: true, migrated: true) },
+    metrics: BillingService.metrics(), logger: logger)
 let server = Task { try await app.runService() }
 try await Task.sleep(for: .seconds(1))
 

@@ -1,3 +1,5 @@
+import CivilCalendar
+
 /// Text conversions for `timestamptz`, exact to the microsecond PostgreSQL stores.
 ///
 /// Hand-written rather than `DateFormatter`: it is exact, allocation-light and independent of locale.
@@ -6,7 +8,7 @@ package enum PostgresTimestamp {
     package static func format(microseconds: Int64) -> String {
         let (secondsOfEpoch, micros) = floorDivide(microseconds, 1_000_000)
         let (days, secondsOfDay) = floorDivide(secondsOfEpoch, 86_400)
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day) = CivilCalendar.date(daysSinceEpoch: days)
         let hour = secondsOfDay / 3600
         let minute = secondsOfDay % 3600 / 60
         let second = secondsOfDay % 60
@@ -49,7 +51,7 @@ package enum PostgresTimestamp {
             (1...12).contains(month), (1...31).contains(day)
         else { return nil }
         if bc { year = 1 - year }
-        var micros = days(fromYear: year, month: month, day: day) * 86_400_000_000
+        var micros = CivilCalendar.daysSinceEpoch(year: year, month: month, day: day) * 86_400_000_000
         if i == bytes.count { return micros }
         guard expect(32) || expect(84),
             let hour = number(minDigits: 2, maxDigits: 2), expect(58),
@@ -90,29 +92,5 @@ package enum PostgresTimestamp {
         let q = a / b
         let r = a % b
         return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-    private static func days(fromYear year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// The proleptic Gregorian date of a day count since 1970-01-01.
-    private static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (month <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, month, day)
     }
 }

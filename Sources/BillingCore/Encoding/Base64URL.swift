@@ -48,7 +48,7 @@ public enum Base64URL {
         var group: UInt32 = 0
         var count = 0
         for character in text.utf8 {
-            guard let value = sextet(character) else { return nil }
+            guard let value = Base64Alphabet.urlSafe.sextet(character) else { return nil }
             group = group << 6 | UInt32(value)
             count += 1
             if count == 4 {
@@ -73,16 +73,5 @@ public enum Base64URL {
             return nil
         }
         return output
-    }
-
-    private static func sextet(_ character: UInt8) -> UInt8? {
-        switch character {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): character - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): character - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0") + 52
-        case UInt8(ascii: "-"): 62
-        case UInt8(ascii: "_"): 63
-        default: nil
-        }
     }
 }

@@ -1,3 +1,4 @@
+import CivilCalendar
 import Foundation
 
 /// Parses provider timestamps to microsecond resolution (the resolution of `timestamptz`).
@@ -26,7 +27,7 @@ public enum EventTimestamp {
             return true
         }
         guard let year = digits(4), take([45]), let month = digits(2), take([45]), let day = digits(2),
-            (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
+            (1...12).contains(month), day >= 1, day <= CivilCalendar.daysInMonth(year: year, month: month),
             take([84, 116, 32]),  // T, t, space
             let hour = digits(2), take([58]), let minute = digits(2), hour < 24, minute < 60
         else { return nil }
@@ -62,7 +63,7 @@ public enum EventTimestamp {
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         }
         guard index == bytes.count else { return nil }
-        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let days = CivilCalendar.daysSinceEpoch(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         return seconds * 1_000_000 + micros
     }
@@ -90,23 +91,5 @@ public enum EventTimestamp {
     /// Parses unix seconds to a `Date`.
     public static func parse(unixSeconds text: String) -> Date? {
         microseconds(unixSeconds: text).map(date(microseconds:))
-    }
-
-    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }

@@ -39,7 +39,7 @@ public struct WebhookSecret: Sendable, Equatable {
                 if quad >= 2, quad + pads >= 4 { break scan }
                 continue
             }
-            guard let value = sextet(byte) else { continue }
+            guard let value = Base64Alphabet.standard.sextet(byte) else { continue }
             switch quad {
             case 0: left = value
             case 1:
@@ -54,16 +54,5 @@ public struct WebhookSecret: Sendable, Equatable {
         }
         guard quad != 1, !key.isEmpty else { return nil }
         return key
-    }
-
-    private static func sextet(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0") + 52
-        case UInt8(ascii: "+"): 62
-        case UInt8(ascii: "/"): 63
-        default: nil
-        }
     }
 }

@@ -36,13 +36,36 @@ public struct ServeSettings: Sendable {
     /// How long a request's body may take to arrive after its head.
     public var readTimeout: Duration
 
-    /// Creates settings; the defaults are `serve`'s.
+    /// `serve`'s defaults: the one home of each (the command line's flags and their help use these).
+    public enum Defaults {
+        /// Listening address.
+        public static let host = "127.0.0.1"
+        /// Listening port.
+        public static let port = 8080
+        /// Most connections of the primary's pool (and of the replica's).
+        public static let poolSize = 10
+        /// Largest accepted webhook body in bytes.
+        public static let maximumBodyBytes = 1 << 20
+        /// Longest wait of a query with `min_position`, in milliseconds.
+        public static let positionTimeoutMilliseconds = 5000
+        /// Longest graceful shutdown, in seconds.
+        public static let shutdownGraceSeconds = 25
+        /// Idle connection timeout, in seconds.
+        public static let idleTimeoutSeconds = 30
+        /// Longest wait for a request's body after its head, in seconds.
+        public static let readTimeoutSeconds = 30
+    }
+
+    /// Creates settings; the defaults are `serve`'s (``Defaults``, `EventIngestor.Options()`,
+    /// `ProjectionOptions()`).
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, roles: Set<ServeRole> = Set(ServeRole.allCases), database: PostgresConfiguration,
-        poolOptions: PostgresPool.Options = .init(maxConnections: 10), readDatabaseURL: String? = nil, migrate: Bool = true,
-        secrets: WebhookSecrets, maximumBodyBytes: Int = 1 << 20, ingestorOptions: EventIngestor.Options = .init(),
-        projectorOptions: ProjectionOptions = .init(), positionTimeout: Duration = .seconds(5), shutdownGrace: Duration = .seconds(25),
-        idleTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(30)
+        host: String = Defaults.host, port: Int = Defaults.port, roles: Set<ServeRole> = Set(ServeRole.allCases),
+        database: PostgresConfiguration, poolOptions: PostgresPool.Options = .init(maxConnections: Defaults.poolSize),
+        readDatabaseURL: String? = nil, migrate: Bool = true, secrets: WebhookSecrets, maximumBodyBytes: Int = Defaults.maximumBodyBytes,
+        ingestorOptions: EventIngestor.Options = .init(), projectorOptions: ProjectionOptions = .init(),
+        positionTimeout: Duration = .milliseconds(Defaults.positionTimeoutMilliseconds),
+        shutdownGrace: Duration = .seconds(Defaults.shutdownGraceSeconds), idleTimeout: Duration = .seconds(Defaults.idleTimeoutSeconds),
+        readTimeout: Duration = .seconds(Defaults.readTimeoutSeconds)
     ) {
         self.host = host
         self.port = port

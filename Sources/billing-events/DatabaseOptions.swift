@@ -1,4 +1,5 @@
 import ArgumentParser
+import BillingService
 import Foundation
 import Logging
 import Postgres
@@ -18,7 +19,10 @@ struct DatabaseOptions: ParsableArguments {
         help: ArgumentHelp("Directory of the embedded development database (env: BILLING_EVENTS_DATA_DIR).", valueName: "path"))
     var dataDirectory: String?
 
-    @Option(help: ArgumentHelp("Most database connections this process opens (env: DATABASE_POOL_SIZE).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Most database connections this process opens (env: DATABASE_POOL_SIZE; default \(ServeSettings.Defaults.poolSize)).",
+            valueName: "n"))
     var poolSize: Int?
 
     /// The connection settings, starting the embedded cluster when no URL is given.
@@ -55,10 +59,11 @@ struct DatabaseOptions: ParsableArguments {
         flag ?? ProcessInfo.processInfo.environment["BILLING_EVENTS_DATA_DIR"] ?? ".billing-events"
     }
 
-    /// Pool sizing from the flag or the environment.
+    /// Pool sizing from the flag or the environment (a positive number, else an error).
     var poolOptions: PostgresPool.Options {
-        let size = poolSize ?? ProcessInfo.processInfo.environment["DATABASE_POOL_SIZE"].flatMap { Int($0) } ?? 10
-        return PostgresPool.Options(maxConnections: size)
+        get throws {
+            PostgresPool.Options(maxConnections: try Setting.positive(poolSize, "DATABASE_POOL_SIZE", default: ServeSettings.Defaults.poolSize))
+        }
     }
 }
 

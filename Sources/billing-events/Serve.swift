@@ -29,13 +29,14 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Longest wait of a query with min_position before it answers 503 (env: QUERY_POSITION_TIMEOUT_MS; default 5000).", valueName: "ms"))
+            "Longest wait of a query with min_position before it answers 503 (env: QUERY_POSITION_TIMEOUT_MS; default \(ServeSettings.Defaults.positionTimeoutMilliseconds)).",
+            valueName: "ms"))
     var queryPositionTimeoutMs: Int?
 
-    @Option(help: ArgumentHelp("Address to listen on (env: HOST).", valueName: "address"))
+    @Option(help: ArgumentHelp("Address to listen on (env: HOST; default \(ServeSettings.Defaults.host)).", valueName: "address"))
     var host: String?
 
-    @Option(help: ArgumentHelp("Port to listen on (env: PORT).", valueName: "port"))
+    @Option(help: ArgumentHelp("Port to listen on (env: PORT; default \(ServeSettings.Defaults.port)).", valueName: "port"))
     var port: Int?
 
     @Option(help: ArgumentHelp("Parts to run, comma-separated: receiver, projector, api (env: ROLE; default all three).", valueName: "roles"))
@@ -50,18 +51,19 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Longest graceful shutdown before in-flight work is cancelled (env: SHUTDOWN_GRACE_SECONDS; default 25).", valueName: "seconds"))
+            "Longest graceful shutdown before in-flight work is cancelled (env: SHUTDOWN_GRACE_SECONDS; default \(ServeSettings.Defaults.shutdownGraceSeconds)).",
+            valueName: "seconds"))
     var shutdownGraceSeconds: Int?
 
     @Option(
         help: ArgumentHelp(
-            "Close a connection that has sent nothing (no request in progress, or a request head still incomplete) for this long (env: HTTP_IDLE_TIMEOUT_SECONDS; default 30).",
+            "Close a connection that has sent nothing (no request in progress, or a request head still incomplete) for this long (env: HTTP_IDLE_TIMEOUT_SECONDS; default \(ServeSettings.Defaults.idleTimeoutSeconds)).",
             valueName: "seconds"))
     var idleTimeoutSeconds: Int?
 
     @Option(
         help: ArgumentHelp(
-            "Answer 408 and close the connection when a request's body has not arrived in full this long after its head (env: HTTP_READ_TIMEOUT_SECONDS; default 30).",
+            "Answer 408 and close the connection when a request's body has not arrived in full this long after its head (env: HTTP_READ_TIMEOUT_SECONDS; default \(ServeSettings.Defaults.readTimeoutSeconds)).",
             valueName: "seconds"))
     var readTimeoutSeconds: Int?
 
@@ -74,23 +76,24 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        guard let port = port ?? Int(environment["PORT"] ?? "8080"), (0...65535).contains(port) else {
+        guard let port = port ?? Int(environment["PORT"] ?? String(ServeSettings.Defaults.port)), (0...65535).contains(port) else {
             throw ValidationError("PORT must be a number between 0 and 65535")
         }
         let roles = try ServeRole.parse(role ?? environment["ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? "receiver,projector,api")
             .mapError { ValidationError($0.description) }.get()
-        let positionTimeout = try Setting.positive(queryPositionTimeoutMs, "QUERY_POSITION_TIMEOUT_MS", default: 5000)
-        let shutdownGrace = try Setting.positive(shutdownGraceSeconds, "SHUTDOWN_GRACE_SECONDS", default: 25)
-        let idleTimeout = try Setting.positive(idleTimeoutSeconds, "HTTP_IDLE_TIMEOUT_SECONDS", default: 30)
-        let readTimeout = try Setting.positive(readTimeoutSeconds, "HTTP_READ_TIMEOUT_SECONDS", default: 30)
+        let positionTimeout = try Setting.positive(
+            queryPositionTimeoutMs, "QUERY_POSITION_TIMEOUT_MS", default: ServeSettings.Defaults.positionTimeoutMilliseconds)
+        let shutdownGrace = try Setting.positive(shutdownGraceSeconds, "SHUTDOWN_GRACE_SECONDS", default: ServeSettings.Defaults.shutdownGraceSeconds)
+        let idleTimeout = try Setting.positive(idleTimeoutSeconds, "HTTP_IDLE_TIMEOUT_SECONDS", default: ServeSettings.Defaults.idleTimeoutSeconds)
+        let readTimeout = try Setting.positive(readTimeoutSeconds, "HTTP_READ_TIMEOUT_SECONDS", default: ServeSettings.Defaults.readTimeoutSeconds)
         try await reportingErrors {
             let (secrets, maximumBodyBytes) = (try receiver.secrets, try receiver.maximumBodyBytes)
-            let (ingestorOptions, projectorOptions) = (try receiver.ingestorOptions, try projector.options)
+            let (ingestorOptions, projectorOptions, poolOptions) = (try receiver.ingestorOptions, try projector.options, try database.poolOptions)
             // The embedded database starts only once every setting is valid.
             let logger = makeLogger()
             let settings = ServeSettings(
-                host: host ?? environment["HOST"] ?? "127.0.0.1", port: port, roles: roles,
-                database: try await database.resolve(logger: logger), poolOptions: database.poolOptions,
+                host: host ?? environment["HOST"] ?? ServeSettings.Defaults.host, port: port, roles: roles,
+                database: try await database.resolve(logger: logger), poolOptions: poolOptions,
                 readDatabaseURL: readDatabaseURL ?? environment["READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
                 migrate: !noMigrate, secrets: secrets, maximumBodyBytes: maximumBodyBytes, ingestorOptions: ingestorOptions,
                 projectorOptions: projectorOptions, positionTimeout: .milliseconds(positionTimeout), shutdownGrace: .seconds(shutdownGrace),

@@ -90,7 +90,6 @@ let package = Package(
             dependencies: [
                 "BillingCore",
                 "BillingStore",
-                "Postgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

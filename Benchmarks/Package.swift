@@ -23,10 +23,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
+        .target(
+            name: "BenchSupport",
+            dependencies: [
+                .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "BenchSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "postgres-bench",
             dependencies: [
-                .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
+                "BenchSupport", .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "postgres-bench",
@@ -35,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "projection-bench",
             dependencies: [
-                .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
+                "BenchSupport", .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
                 .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
                 .product(name: "TestSupport", package: product), .product(name: "Logging", package: "swift-log"),
             ],
@@ -45,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "backfill-bench",
             dependencies: [
-                .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
+                "BenchSupport", .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
                 .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
                 .product(name: "TestSupport", package: product), .product(name: "Logging", package: "swift-log"),
             ],
@@ -55,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "query-bench",
             dependencies: [
-                .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
+                "BenchSupport", .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
                 .product(name: "BillingHTTP", package: product), .product(name: "BillingService", package: product),
                 .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import BenchSupport
 // Backfill benchmark on one throwaway server, in one run:
 //   1. generates N realistic events of about 2 KB (all three providers; Flexprice as Svix-export
 //      wrappers with their svix-id) as one NDJSON file per provider, and the same events already
@@ -21,10 +22,6 @@ let runBaseline = !arguments.contains("--no-baseline")
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 /// Runs `argv` to its end (output appended to `log`); returns its exit status, wall time and peak
 /// resident memory.
 func measure(_ argv: [String], log: String) throws -> (status: Int32, seconds: Double, peakMiB: Double) {
@@ -42,7 +39,7 @@ func measure(_ argv: [String], log: String) throws -> (status: Int32, seconds: D
     var status: Int32 = 0
     var usage = rusage()
     _ = wait4(pid, &status, 0, &usage)
-    return ((status >> 8) & 0xFF, seconds(ContinuousClock.now - started), Double(usage.ru_maxrss) / 1024)
+    return ((status >> 8) & 0xFF, BenchServer.seconds(ContinuousClock.now - started), Double(usage.ru_maxrss) / 1024)
 }
 
 /// The body padded to about 2 KB with the request context an export carries (ids, client details,
@@ -120,18 +117,13 @@ try copyFile.close()
 print(
     String(
         format: "generated %d events, %.0f MiB of NDJSON (%.0f bytes per event) in %.0f s",
-        written, Double(ndjsonBytes) / 1_048_576, Double(ndjsonBytes) / Double(written), seconds(ContinuousClock.now - started)))
+        written, Double(ndjsonBytes) / 1_048_576, Double(ndjsonBytes) / Double(written), BenchServer.seconds(ContinuousClock.now - started)))
 
 // 2. The server.
-let cluster = EmbeddedPostgres(
-    options: .init(
-        dataDirectory: scratch + "/data", database: "bench",
-        serverSettings: ["shared_buffers": "'512MB'", "max_wal_size": "'8GB'", "checkpoint_timeout": "'30min'"], fastInit: true))
-let configuration = try await cluster.start(logger: logger)
-defer {
-    try? cluster.stopNow(mode: .immediate)
-    try? FileManager.default.removeItem(atPath: scratch)
-}
+let server = try await BenchServer.start(
+    "backfill-bench", settings: ["shared_buffers": "'512MB'", "max_wal_size": "'8GB'", "checkpoint_timeout": "'30min'"], logger: logger)
+defer { server.stop() }
+let (cluster, configuration) = (server.cluster, server.configuration)
 let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 2), logger: logger)
 try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
 let columns = """

@@ -1,3 +1,4 @@
+import BenchSupport
 // Measures the libpq wrapper against PostgreSQL's own tools on one throwaway server, in one run:
 //   1. single-row INSERT … ON CONFLICT DO NOTHING of a 2 KB jsonb row at 1, 16 and 64 concurrent
 //      tasks, beside pgbench running the same statement with the same number of clients;
@@ -16,23 +17,11 @@ let logger: Logger = {
     return logger
 }()
 
-let scratch = NSTemporaryDirectory() + "billing-events-bench-\(getpid())"
-try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-chmod(scratch, 0o755)
 // Commits are not flushed to disk, so the figures measure the client path, not this VM's fsync.
-let cluster = EmbeddedPostgres(
-    options: .init(
-        dataDirectory: scratch + "/data", database: "bench",
-        serverSettings: ["synchronous_commit": "off", "max_connections": "200", "shared_buffers": "'256MB'"],
-        fastInit: true))
-let configuration = try await cluster.start(logger: logger)
-defer {
-    try? cluster.stopNow(mode: .immediate)
-    try? FileManager.default.removeItem(atPath: scratch)
-}
-let binDirectory =
-    ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin"]
-    .first { FileManager.default.isExecutableFile(atPath: $0 + "/pgbench") } ?? "/usr/bin"
+let server = try await BenchServer.start(
+    "bench", settings: ["synchronous_commit": "off", "max_connections": "200", "shared_buffers": "'256MB'"], logger: logger)
+defer { server.stop() }
+let (scratch, cluster, configuration) = (server.scratch, server.cluster, server.configuration)
 
 let admin = try await PostgresConnection.connect(configuration, logger: logger)
 try await admin.query("CREATE TABLE bench_events (id bigint PRIMARY KEY, body jsonb NOT NULL)")
@@ -44,14 +33,8 @@ let body: String = {
     return text
 }()
 
-func runProcess(_ path: String, _ arguments: [String]) throws -> String {
-    let (status, output) = try Subprocess.run([path] + arguments)
-    guard status == 0 else { throw EmbeddedPostgresError("\(path) failed: \(output)") }
-    return output
-}
-
 let socket = cluster.socketDirectory
-let pgArguments = ["-h", socket, "-p", "5432", "-U", "postgres", "bench"]
+let pgArguments = server.clientArguments
 
 /// A cheap generator of random row ids (no system call per row, like pgbench's own PRNG).
 struct SplitMix {
@@ -130,8 +113,8 @@ func pgbenchInserts(clients: Int, mode: String) throws -> (rate: Double, cpu: Do
     let literal = PostgresQuery.quoteLiteral(body)
     try "\\set id random(1, 1000000000000)\nINSERT INTO bench_events (id, body) VALUES (:id, \(literal)) ON CONFLICT DO NOTHING;\n"
         .write(toFile: script, atomically: true, encoding: .utf8)
-    let output = try runProcess(
-        binDirectory + "/pgbench",
+    let output = try BenchServer.run(
+        BenchServer.binDirectory + "/pgbench",
         ["-n", "-M", mode, "-f", script, "-c", String(clients), "-j", String(min(clients, 2)), "-T", String(seconds)] + pgArguments)
     func number(after label: String) -> Double {
         guard let line = output.split(separator: "\n").first(where: { $0.contains(label) }) else { return 0 }
@@ -200,7 +183,7 @@ for _ in 0..<3 {
     try await admin.query("TRUNCATE bench_copy")
     psqlTimes.append(
         try await timed {
-            _ = try runProcess(
+            _ = try BenchServer.run(
                 "/usr/bin/psql",
                 pgArguments + ["-v", "ON_ERROR_STOP=1", "-c", "\\copy bench_copy (id, label, amount, body) FROM '\(csvPath)' (FORMAT csv)"])
         })

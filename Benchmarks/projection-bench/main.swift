@@ -1,3 +1,4 @@
+import BenchSupport
 // Projection benchmark on one throwaway server, in one run:
 //   1. catch-up: a log of N generated events (default 1,000,000; all three providers) is projected
 //      from scratch by all four projections at once, beside the baseline of only reading the same
@@ -23,32 +24,10 @@ let targetRate = arguments.dropFirst(2).first.flatMap { $0 } ?? 3000
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-func percentile(_ values: [Double], _ p: Double) -> Double {
-    guard !values.isEmpty else { return .nan }
-    let sorted = values.sorted()
-    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-}
-func peakRSSMiB() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
-}
-
-let scratch = NSTemporaryDirectory() + "billing-events-projection-bench-\(getpid())"
-try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-chmod(scratch, 0o755)
-let cluster = EmbeddedPostgres(
-    options: .init(
-        dataDirectory: scratch + "/data", database: "bench",
-        serverSettings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], fastInit: true))
-let configuration = try await cluster.start(logger: logger)
-defer {
-    try? cluster.stopNow(mode: .immediate)
-    try? FileManager.default.removeItem(atPath: scratch)
-}
+let server = try await BenchServer.start(
+    "projection-bench", settings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], logger: logger)
+defer { server.stop() }
+let (scratch, cluster, configuration) = (server.scratch, server.cluster, server.configuration)
 let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 20), logger: logger)
 try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
 
@@ -90,7 +69,10 @@ for chunk in stride(from: 0, to: events.count, by: 5000).map({ events[$0..<min($
 }
 try await pool.query("VACUUM ANALYZE billing.events")
 let logBytes = try await pool.query("SELECT pg_total_relation_size('billing.events')").decodeColumn(Int64.self)[0]
-print(String(format: "log loaded: %d events, %.0f MiB, %.1f s", events.count, Double(logBytes) / 1_048_576, seconds(ContinuousClock.now - started)))
+print(
+    String(
+        format: "log loaded: %d events, %.0f MiB, %.1f s", events.count, Double(logBytes) / 1_048_576,
+        BenchServer.seconds(ContinuousClock.now - started)))
 
 /// Reads the whole log in commit order (what each runner reads), optionally folding every event
 /// into read-model writes, without writing: the references for the catch-up figure.
@@ -111,7 +93,7 @@ func readLog(fold: Bool) async throws -> (events: Int, writes: Int, seconds: Dou
             return (events, writes)
         }
     }
-    return (events, writes, seconds(ContinuousClock.now - started))
+    return (events, writes, BenchServer.seconds(ContinuousClock.now - started))
 }
 let (readCount, _, readSeconds) = try await readLog(fold: false)
 let (_, foldedWrites, foldSeconds) = try await readLog(fold: true)
@@ -147,7 +129,7 @@ started = ContinuousClock.now
 let projector = Projector(configuration: configuration, options: options, logger: logger)
 let projectorTask = Task { try await projector.run() }
 try await waitUntilCaughtUp()
-let catchUpSeconds = seconds(ContinuousClock.now - started)
+let catchUpSeconds = BenchServer.seconds(ContinuousClock.now - started)
 let statuses = try await ProjectionStatus.load(on: pool)
 print("")
 print("catch-up from an empty checkpoint, \(events.count) events, 4 projections in parallel:")
@@ -185,7 +167,7 @@ for (name, sql) in try AnalyticsExamples.load() {
     for _ in 0..<2 {
         let start = ContinuousClock.now
         rows = try await pool.query(query).rows.count
-        times.append(seconds(ContinuousClock.now - start))
+        times.append(BenchServer.seconds(ContinuousClock.now - start))
     }
     slowest = max(slowest, times.max()!)
     let label = "  " + name + String(repeating: " ", count: max(0, 34 - name.count))
@@ -222,7 +204,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     }
     try await group.waitForAll()
 }
-let loadElapsed = seconds(ContinuousClock.now - started)
+let loadElapsed = BenchServer.seconds(ContinuousClock.now - started)
 try await waitUntilCaughtUp()
 measuring.store(false, ordering: .relaxed)
 projectorTask.cancel()
@@ -237,12 +219,12 @@ let ackTimes = acks.withLock { $0 }
 print(
     String(
         format: "  baseline: receipt → ingest acknowledged     p50 %6.1f ms   p99 %6.1f ms",
-        percentile(ackTimes, 0.5) * 1000, percentile(ackTimes, 0.99) * 1000))
+        BenchServer.percentile(ackTimes, 0.5) * 1000, BenchServer.percentile(ackTimes, 0.99) * 1000))
 for (name, values) in lags.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
     print(
         String(
             format: "  lag receipt → projected %-14@ p50 %6.1f ms   p99 %6.1f ms   (%d events)",
-            name as NSString, percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000, values.count))
+            name as NSString, BenchServer.percentile(values, 0.5) * 1000, BenchServer.percentile(values, 0.99) * 1000, values.count))
 }
-print(String(format: "peak RSS of the benchmark process (generator, projector, ingestor): %.0f MiB", peakRSSMiB()))
+print(String(format: "peak RSS of the benchmark process (generator, projector, ingestor): %.0f MiB", BenchServer.peakRSSMiB()))
 await pool.close()

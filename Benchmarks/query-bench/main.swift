@@ -1,3 +1,4 @@
+import BenchSupport
 // Query API benchmark on one throwaway server, in one run: 1,000,000 payments (with 100,000
 // refunds) behind the real HTTP stack (`BillingService.application`, the function `serve`
 // uses), driven by wrk at 16 connections, beside pgbench running the very SQL the API sends
@@ -27,33 +28,11 @@ let poolSize = arguments.dropFirst(2).first.flatMap { $0 } ?? 4
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
 
-let scratch = NSTemporaryDirectory() + "billing-events-query-bench-\(getpid())"
-try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-chmod(scratch, 0o755)
-let cluster = EmbeddedPostgres(
-    options: .init(
-        dataDirectory: scratch + "/data", database: "bench",
-        serverSettings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], fastInit: true))
-let configuration = try await cluster.start(logger: logger)
-defer {
-    try? cluster.stopNow(mode: .immediate)
-    try? FileManager.default.removeItem(atPath: scratch)
-}
-let binDirectory =
-    ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin"]
-    .first { FileManager.default.isExecutableFile(atPath: $0 + "/pgbench") } ?? "/usr/bin"
-let pgArguments = ["-h", cluster.socketDirectory, "-p", "5432", "-U", "postgres", "bench"]
-
-func run(_ path: String, _ arguments: [String]) throws -> String {
-    let (status, output) = try Subprocess.run([path] + arguments)
-    guard status == 0 else { throw EmbeddedPostgresError("\(path) failed: \(output)") }
-    return output
-}
-func peakRSSMiB() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
-}
+let postgres = try await BenchServer.start(
+    "query-bench", settings: ["max_connections": "100", "shared_buffers": "'512MB'", "max_wal_size": "'4GB'"], logger: logger)
+defer { postgres.stop() }
+let (scratch, cluster, configuration) = (postgres.scratch, postgres.cluster, postgres.configuration)
+let pgArguments = postgres.clientArguments
 
 let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: poolSize), logger: logger)
 try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
@@ -134,7 +113,7 @@ struct Figures {
 }
 
 func wrk(_ path: String) throws -> Figures {
-    let output = try run(
+    let output = try BenchServer.run(
         "/usr/bin/wrk",
         [
             "-t", "2", "-c", String(clients), "-d", "\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)",
@@ -162,8 +141,8 @@ func pgbench(_ request: ListRequest, name: String) throws -> Figures {
     let log = scratch + "/\(name)-log"
     try FileManager.default.createDirectory(atPath: log, withIntermediateDirectories: true)
     chmod(log, 0o777)
-    let output = try run(
-        binDirectory + "/pgbench",
+    let output = try BenchServer.run(
+        BenchServer.binDirectory + "/pgbench",
         [
             "-n", "-M", "prepared", "-f", script, "-c", String(clients), "-j", "2", "-T", String(seconds), "-l", "--log-prefix", log + "/tx",
         ] + pgArguments)
@@ -208,6 +187,6 @@ print(String(format: "deep page vs first page (API p50): %.2fx   (target ≤ 1.2
 print(String(format: "API vs pgbench rate, first page:    %.2fx   (target ≥ 0.5x)", apiFirst.rate / sqlFirst.rate))
 print(String(format: "API vs pgbench rate, deep page:     %.2fx", apiDeep.rate / sqlDeep.rate))
 print(String(format: "API vs pgbench rate, unfiltered:    %.2fx", apiAll.rate / sqlAll.rate))
-print(String(format: "peak RSS of the benchmark process (API server in-process): %.0f MiB", peakRSSMiB()))
+print(String(format: "peak RSS of the benchmark process (API server in-process): %.0f MiB", BenchServer.peakRSSMiB()))
 server.cancel()
 await pool.close()

@@ -140,7 +140,7 @@ public final class PostgresCopyWriter {
     }
 
     /// Appends `values` as one row of COPY's text format (for callers that write COPY data to a file).
-    package static func appendTextRow(_ values: [String?], to buffer: inout [UInt8]) {
+    public static func appendTextRow(_ values: [String?], to buffer: inout [UInt8]) {
         for (index, value) in values.enumerated() {
             if index > 0 { buffer.append(9) }
             guard let value else {

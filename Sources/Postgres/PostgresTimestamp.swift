@@ -3,9 +3,9 @@ import CivilCalendar
 /// Text conversions for `timestamptz`, exact to the microsecond PostgreSQL stores.
 ///
 /// Hand-written rather than `DateFormatter`: it is exact, allocation-light and independent of locale.
-package enum PostgresTimestamp {
+public enum PostgresTimestamp {
     /// Microseconds since 1970-01-01T00:00:00Z formatted as ISO text in UTC (`2026-03-01 12:00:00.000001+00`).
-    package static func format(microseconds: Int64) -> String {
+    public static func format(microseconds: Int64) -> String {
         let (secondsOfEpoch, micros) = floorDivide(microseconds, 1_000_000)
         let (days, secondsOfDay) = floorDivide(secondsOfEpoch, 86_400)
         let (year, month, day) = CivilCalendar.date(daysSinceEpoch: days)
@@ -22,7 +22,7 @@ package enum PostgresTimestamp {
 
     /// Parses PostgreSQL's ISO output (`timestamptz`, `timestamp` read as UTC, or `date`) into
     /// microseconds since the epoch; nil for `infinity` or anything else it does not recognise.
-    package static func parse(_ text: String) -> Int64? {
+    public static func parse(_ text: String) -> Int64? {
         var bytes = Array(text.utf8)
         var bc = false
         if bytes.count > 3, bytes.suffix(3).elementsEqual(" BC".utf8) {

@@ -7,9 +7,9 @@ import Foundation
 /// kept it open and the wait never ended; and a child inherits the spawning thread's signal mask,
 /// where the runtime's worker threads block signals (pgbench never saw its `-T` alarm). The child
 /// gets an empty mask and default handlers, and no descriptor but its standard input and output.
-package enum Subprocess {
+public enum Subprocess {
     /// Runs `argv` (absolute path first) with stdin from /dev/null and stdout+stderr captured.
-    package static func run(_ argv: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ argv: [String]) throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "billing-events-\(getpid())-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
 

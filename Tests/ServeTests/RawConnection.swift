@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// One TCP connection to `127.0.0.1` driven byte by byte, for what ``RawHTTP`` (one HTTP/1.1
 /// request with `Connection: close`) cannot show: interim responses, HTTP/1.0, whether the server
@@ -15,19 +16,7 @@ final class RawConnection {
     private var closed = false
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawConnection.Failure("socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            Foundation.close(fd)
-            throw RawConnection.Failure("connect: errno \(errno)")
-        }
+        fd = try RawHTTP.connectLoopback(port: port)
     }
 
     deinit { close() }

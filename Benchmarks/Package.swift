@@ -14,6 +14,13 @@ let swiftSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// What the benchmarks of the store (projections, backfill) build on.
+let storeBenchmark: [Target.Dependency] = [
+    "BenchSupport", .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
+    .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
+    .product(name: "TestSupport", package: product), .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "billing-events-benchmarks",
     platforms: [.macOS(.v15)],
@@ -43,21 +50,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "projection-bench",
-            dependencies: [
-                "BenchSupport", .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
-                .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
-                .product(name: "TestSupport", package: product), .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: storeBenchmark,
             path: "projection-bench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "backfill-bench",
-            dependencies: [
-                "BenchSupport", .product(name: "BillingCore", package: product), .product(name: "BillingStore", package: product),
-                .product(name: "Postgres", package: product), .product(name: "PostgresServer", package: product),
-                .product(name: "TestSupport", package: product), .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: storeBenchmark,
             path: "backfill-bench",
             swiftSettings: swiftSettings
         ),

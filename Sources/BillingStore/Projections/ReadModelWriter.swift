@@ -60,7 +60,8 @@ enum ReadModelWriter {
     private static func list(_ parts: [PostgresQuery]) -> PostgresQuery { PostgresQuery.joined(parts, separator: ", ") }
 
     /// The parts of an `INSERT … SELECT … FROM unnest(arrays) AS u(names)`: per column, the target
-    /// column, the expression over `u` that fills it, and the bound array it comes from (if any).
+    /// column, the expression over `u` that fills it, and the bound array it comes from (none for a
+    /// column computed from the others).
     private struct Unnest {
         var columns: [PostgresQuery] = []
         var selects: [PostgresQuery] = []
@@ -71,12 +72,6 @@ enum ReadModelWriter {
         mutating func add(_ column: String, from name: String, _ array: some PostgresEncodable, as type: SQLType? = nil) {
             columns.append("\(identifier: column)")
             selects.append(type.map { "u.\(identifier: name)::\($0.sql)" } ?? "u.\(identifier: name)")
-            names.append("\(identifier: name)")
-            arrays.append("\(array)")
-        }
-
-        /// An array unnested as `u.<name>` that fills no column by itself.
-        mutating func add(_ name: String, _ array: some PostgresEncodable) {
             names.append("\(identifier: name)")
             arrays.append("\(array)")
         }

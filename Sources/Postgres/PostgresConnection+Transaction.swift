@@ -24,11 +24,13 @@ extension PostgresConnection {
         let value: T
         do {
             value = try await body(self)
+            try await perform { try $0.commitTransaction() }
         } catch {
-            try await perform { try $0.rollbackTransaction(after: error) }
+            // Not through `perform`: a cancelled task must still roll back (perform refuses to start
+            // then). After a failed COMMIT there is nothing to roll back, and this does nothing.
+            try await runIsolated { try $0.rollbackTransaction(after: error) }
             throw error
         }
-        try await perform { try $0.commitTransaction() }
         return value
     }
 

@@ -123,7 +123,9 @@ public actor PostgresConnection {
         }
     }
 
-    private func runIsolated<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) throws -> T {
+    /// Runs `body` on the connection's thread without the cancellation checks of ``perform(_:)``:
+    /// for work that must happen even in a cancelled task (a transaction's rollback).
+    func runIsolated<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) throws -> T {
         try body(self)
     }
 

@@ -31,4 +31,30 @@ import Testing
             }
         }
     }
+
+    /// A database logged by the previous build (500s and 501s with their old outcomes) migrates:
+    /// the rows move to the outcomes that now carry those statuses, and the previous build's
+    /// insert (with `http_status`) still works during a rolling deploy.
+    @Test func migration0010MovesOldRowsAndKeepsThePreviousBuildsInsertWorking() async throws {
+        try await TestDatabase.withFreshDatabase { configuration in
+            try await PostgresPool.withPool(configuration, logger: TestDatabase.logger) { pool in
+                let all = try Migration.bundled()
+                try await MigrationRunner(pool: pool, migrations: all.filter { $0.version < 10 }, logger: TestDatabase.logger).migrate()
+                try await pool.query(
+                    """
+                    INSERT INTO billing.deliveries (received_at, provider, outcome, http_status, body_bytes)
+                    VALUES (now(), 'mintcash', 'unavailable', 500, 1), (now(), 'mintcash', 'refused', 500, 1),
+                           (now(), 'mintcash', 'unsupported_media_type', 501, 1), (now(), 'mintcash', 'unsupported_media_type', 415, 1),
+                           (now(), 'mintcash', 'unavailable', 503, 1), (now(), 'mintcash', 'refused', 401, 1)
+                    """)
+                try await MigrationRunner(pool: pool, migrations: all, logger: TestDatabase.logger).migrate()
+                let rows = try await pool.query("SELECT outcome, http_status FROM analytics.deliveries ORDER BY delivery_log_id")
+                    .decode((String, Int?).self)
+                #expect(rows.map(\.0) == ["failed", "failed", "unsupported_coding", "unsupported_media_type", "unavailable", "refused"])
+                #expect(rows.map(\.1) == [500, 500, 501, 415, 503, 401])
+                try await pool.query(
+                    "INSERT INTO billing.deliveries (received_at, provider, outcome, http_status, body_bytes) VALUES (now(), 'x', 'stored', 200, 1)")
+            }
+        }
+    }
 }

@@ -2,15 +2,18 @@
 -- answers each outcome with one status (DeliveryOutcome+HTTP.swift). Two outcomes are added so
 -- that the status follows from the outcome: 'failed' (the event store refused the delivery, 500;
 -- earlier logged as 'unavailable' or 'refused' with 500) and 'unsupported_coding' (a transfer
--- coding the server does not implement, 501; earlier 'unsupported_media_type' with 501).
+-- coding the server does not implement, 501; earlier 'unsupported_media_type' with 501). The
+-- constraint goes first: the rows it moves hold outcomes the old constraint does not allow.
 -- analytics.deliveries keeps its http_status column, derived from the outcome (a test compares it
 -- with the HTTP layer's mapping for every outcome).
+-- http_status stays, nullable and no longer written, for one release: receivers of the previous
+-- build still insert it during a rolling deploy (docs/deployment.md). A later migration drops it.
+ALTER TABLE billing.deliveries DROP CONSTRAINT deliveries_outcome_check;
 UPDATE billing.deliveries SET outcome = 'failed' WHERE http_status = 500;
 UPDATE billing.deliveries SET outcome = 'unsupported_coding' WHERE http_status = 501;
-
+ALTER TABLE billing.deliveries ALTER COLUMN http_status DROP NOT NULL;
+COMMENT ON COLUMN billing.deliveries.http_status IS 'Not written since migration 0010 (see analytics.deliveries); dropped later';
 DROP VIEW analytics.deliveries;
-ALTER TABLE billing.deliveries DROP COLUMN http_status;
-ALTER TABLE billing.deliveries DROP CONSTRAINT deliveries_outcome_check;
 ALTER TABLE billing.deliveries ADD CONSTRAINT deliveries_outcome_check CHECK (outcome IN ('stored', 'duplicate', 'quarantined',
     'refused', 'too_large', 'unsupported_media_type', 'unsupported_coding', 'method_not_allowed', 'unknown_provider', 'unavailable',
     'failed'));

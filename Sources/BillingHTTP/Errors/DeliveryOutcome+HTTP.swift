@@ -11,6 +11,7 @@ extension DeliveryOutcome {
         case .tooLarge: .contentTooLarge
         case .methodNotAllowed: .methodNotAllowed
         case .unsupportedMediaType: .unsupportedMediaType
+        // RFC 9112 §6.1: a transfer coding the server does not understand is answered 501.
         case .unsupportedCoding: .notImplemented
         case .unknownProvider: .notFound
         case .unavailable: .serviceUnavailable

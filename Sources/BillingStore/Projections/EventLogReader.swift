@@ -73,7 +73,7 @@ public enum EventLogReader {
     {
         let after: PostgresQuery = "(transaction_id, position) > (\(String(checkpoint.transactionID))::xid8, \(checkpoint.position))"
         let columns = EventsTable.readColumns
-        let padding = PostgresQuery.joined(Array(repeating: "NULL", count: EventsTable.readColumnCount), separator: ", ")
+        let padding = EventsTable.readPadding
         let rows = try connection.execute(
             """
             WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)

@@ -116,13 +116,16 @@ enum EventsTable {
 
     private static let columnList = PostgresQuery.joined(written.map { "\(identifier: $0.name)" }, separator: ", ")
 
-    /// The columns a projector reads back (``storedEvent(_:at:checkpoint:)`` decodes them).
-    static let readColumns: PostgresQuery = """
-        id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id, occurred_at, as_of, \
-        amount::text, currency, dedupe_key, provider_event_id, channel, received_at, convert_from(raw_body, 'UTF8')
-        """
-    /// How many ``readColumns`` there are.
-    static let readColumnCount = 16
+    /// The columns a projector reads back, in order (``storedEvent(_:at:checkpoint:)`` decodes them).
+    private static let readList: [PostgresQuery] = [
+        "id", "provider", "environment", "event_type", "entity_kind", "entity_provider_id", "customer_provider_id", "occurred_at",
+        "as_of", "amount::text", "currency", "dedupe_key", "provider_event_id", "channel", "received_at",
+        "convert_from(raw_body, 'UTF8')",
+    ]
+    /// ``readList`` as one select list.
+    static let readColumns = PostgresQuery.joined(readList, separator: ", ")
+    /// `NULL` for each read column, for the scan's marker rows.
+    static let readPadding = PostgresQuery.joined(Array(repeating: "NULL", count: readList.count), separator: ", ")
 
     /// The event whose ``readColumns`` start at column `offset` of `row`. A stored provider,
     /// environment, kind or channel this build does not know is an error, never a default.

@@ -73,10 +73,22 @@ public enum BillingService {
     ) async throws -> ServiceGroup {
         var projectorOptions = settings.projectorOptions
         projectorOptions.metrics = metrics.store
-        let pool = PostgresPool(configuration: settings.database, options: settings.poolOptions, logger: logger)
+        // Session work (the projector's lease and LISTEN, the migrations' lock) goes to a database
+        // that keeps sessions; the pools may go through a transaction pooler.
+        let session = settings.sessionDatabase ?? settings.database
+        let sessionName = settings.sessionDatabase == nil ? "DATABASE_URL" : "SESSION_DATABASE_URL"
+        if settings.roles.contains(.projector) {
+            try await requireSession(session, named: sessionName, for: "the projector", logger: logger)
+        } else if settings.migrate {
+            try await requireSession(session, named: sessionName, for: "migrating at start-up (or run with --no-migrate)", logger: logger)
+        }
+        let database = await pooled(settings.database, settings.preparedStatements, named: "DATABASE_URL", logger: logger)
+        let pool = PostgresPool(configuration: database, options: settings.poolOptions, logger: logger)
         let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
         if settings.migrate {
-            try await runner.migrate()
+            _ = try await PostgresPool.withPool(session, options: .init(maxConnections: 1), logger: logger) { sessionPool in
+                try await MigrationRunner(pool: sessionPool, migrations: try Migration.bundled(), logger: logger).migrate()
+            }
         }
         var readPool: PostgresPool?
         var checks = [DatabaseHealth(runner: runner)]
@@ -84,8 +96,13 @@ public enum BillingService {
             let readConfiguration = PostgresConfiguration(connectionString: url)
             try readConfiguration.validate()
             logger.info("query API reads from a replica", metadata: ["database": "\(readConfiguration.redactedDescription)"])
-            let replica = PostgresPool(configuration: readConfiguration, options: settings.poolOptions, logger: logger)
-            checks.append(DatabaseHealth(runner: MigrationRunner(pool: replica, migrations: try Migration.bundled(), logger: logger)))
+            let replica = PostgresPool(
+                configuration: await pooled(readConfiguration, settings.preparedStatements, named: "READ_DATABASE_URL", logger: logger),
+                options: settings.poolOptions, logger: logger)
+            checks.append(
+                DatabaseHealth(
+                    runner: MigrationRunner(pool: replica, migrations: try Migration.bundled(), logger: logger),
+                    lagLimit: .init(replica: replica, primary: pool, maximum: settings.readMaximumLag)))
             readPool = replica
         }
         let ingestor =
@@ -107,7 +124,7 @@ public enum BillingService {
         if let readPool { services.append(.init(service: readPool)) }
         if let ingestor { services.append(.init(service: ingestor)) }
         if settings.roles.contains(.projector) {
-            services.append(.init(service: Projector(configuration: settings.database, options: projectorOptions, logger: logger)))
+            services.append(.init(service: Projector(configuration: session, options: projectorOptions, logger: logger)))
         }
         services.append(.init(service: application, successTerminationBehavior: .gracefullyShutdownGroup))
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

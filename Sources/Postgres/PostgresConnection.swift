@@ -28,6 +28,9 @@ public actor PostgresConnection {
     var inCopy = false
     /// Server-side prepared statements of this session (see `PostgresConnection+Statements.swift`).
     var statements: StatementCache
+    /// The server refused a write as read-only (SQLSTATE 25006): it is, or has become, a standby,
+    /// so the connection must not go back to a pool that writes; a new one finds the primary.
+    private var foundReadOnly = false
 
     private init(logger: Logger, statementCacheCapacity capacity: Int) {
         let id = Self.counter.wrappingAdd(1, ordering: .relaxed).newValue
@@ -142,9 +145,10 @@ public actor PostgresConnection {
     /// The server process id of this session (`pg_backend_pid()`), for diagnostics and tests.
     public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
 
-    /// True while the session is healthy, idle and outside any transaction: safe to hand to another user.
+    /// True while the session is healthy, idle, outside any transaction and not found read-only:
+    /// safe to hand to another user.
     public var isReusable: Bool {
-        guard let handle, !inCopy else { return false }
+        guard let handle, !inCopy, !foundReadOnly else { return false }
         return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
     }
 
@@ -199,8 +203,10 @@ public actor PostgresConnection {
         noteFailure(LibPQ.connectionError(handle, query: query))
     }
 
-    /// Closes a connection whose server side is gone, so nobody reuses it.
+    /// Closes a connection whose server side is gone, so nobody reuses it; marks one whose server
+    /// turned out to be read-only as not reusable.
     private func noteFailure(_ error: PostgresError) -> PostgresError {
+        if error.code == .readOnlySQLTransaction { foundReadOnly = true }
         if let handle, error.isConnectionLoss || PQstatus(handle) != CONNECTION_OK {
             logger.debug("connection lost", metadata: ["sqlstate": "\(error.code)"])
             closeNow()

@@ -11,7 +11,8 @@ struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
-            "PostgreSQL to use, as a libpq URI or conninfo (env: DATABASE_URL). Unset: the embedded development database.", valueName: "url"))
+            "PostgreSQL to use, as a libpq URI or conninfo (env: DATABASE_URL; operator commands prefer SESSION_DATABASE_URL when it is set). Unset: the embedded development database.",
+            valueName: "url"))
     var databaseURL: String?
 
     @Option(
@@ -25,10 +26,13 @@ struct DatabaseOptions: ParsableArguments {
             valueName: "n"))
     var poolSize: Int?
 
-    /// The connection settings, starting the embedded cluster when no URL is given.
-    func resolve(logger: Logger) async throws -> PostgresConfiguration {
+    /// The connection settings, starting the embedded cluster when no URL is given. Operator
+    /// commands (`session`) prefer `SESSION_DATABASE_URL` to `DATABASE_URL`: they need a session of
+    /// their own (advisory locks, temporary tables), which a pooler in transaction mode cannot give.
+    func resolve(logger: Logger, session: Bool = true) async throws -> PostgresConfiguration {
         let environment = ProcessInfo.processInfo.environment
-        if let url = databaseURL ?? environment["DATABASE_URL"], !url.isEmpty {
+        let sessionURL = session ? environment["SESSION_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } : nil
+        if let url = databaseURL ?? sessionURL ?? environment["DATABASE_URL"], !url.isEmpty {
             let configuration = PostgresConfiguration(connectionString: url)
             try configuration.validate()
             logger.info("using database", metadata: ["database": "\(configuration.redactedDescription)"])

@@ -43,6 +43,25 @@ struct Serve: AsyncParsableCommand {
     var role: String?
 
     @Option(
+        name: .customLong("session-database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL primary reached directly (or through a pooler in session mode) for the work that needs a session of its own: projector leadership and LISTEN, start-up migrations (env: SESSION_DATABASE_URL; default: the database URL). serve refuses to start when that work would go through a pooler in transaction mode.",
+            valueName: "url"))
+    var sessionDatabaseURL: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep named prepared statements on the server: auto (on, unless a start-up probe finds a pooler in transaction mode such as PgBouncer before 1.21), on or off (env: DATABASE_PREPARED_STATEMENTS; default auto).",
+            valueName: "auto|on|off"))
+    var preparedStatements: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Replica lag over which the api role's /readyz answers 503 (env: READ_MAX_LAG_SECONDS; default \(ServeSettings.Defaults.readMaximumLagSeconds)).",
+            valueName: "seconds"))
+    var readMaxLagSeconds: Int?
+
+    @Option(
         name: .customLong("read-database-url"),
         help: ArgumentHelp(
             "PostgreSQL (a replica) the query API reads from (env: READ_DATABASE_URL; default: the primary). API keys are looked up there too.",
@@ -86,6 +105,11 @@ struct Serve: AsyncParsableCommand {
         let shutdownGrace = try Setting.positive(shutdownGraceSeconds, "SHUTDOWN_GRACE_SECONDS", default: ServeSettings.Defaults.shutdownGraceSeconds)
         let idleTimeout = try Setting.positive(idleTimeoutSeconds, "HTTP_IDLE_TIMEOUT_SECONDS", default: ServeSettings.Defaults.idleTimeoutSeconds)
         let readTimeout = try Setting.positive(readTimeoutSeconds, "HTTP_READ_TIMEOUT_SECONDS", default: ServeSettings.Defaults.readTimeoutSeconds)
+        let readMaximumLag = try Setting.positive(readMaxLagSeconds, "READ_MAX_LAG_SECONDS", default: ServeSettings.Defaults.readMaximumLagSeconds)
+        let prepared = try Setting.choice(preparedStatements, "DATABASE_PREPARED_STATEMENTS", default: ServeSettings.PreparedStatements.auto)
+        let sessionURL = sessionDatabaseURL ?? environment["SESSION_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let session = sessionURL.map { PostgresConfiguration(connectionString: $0) }
+        try session?.validate()
         try await reportingErrors {
             let (secrets, maximumBodyBytes) = (try receiver.secrets, try receiver.maximumBodyBytes)
             let (ingestorOptions, projectorOptions, poolOptions) = (try receiver.ingestorOptions, try projector.options, try database.poolOptions)
@@ -93,8 +117,10 @@ struct Serve: AsyncParsableCommand {
             let logger = makeLogger()
             let settings = ServeSettings(
                 host: host ?? environment["HOST"] ?? ServeSettings.Defaults.host, port: port, roles: roles,
-                database: try await database.resolve(logger: logger), poolOptions: poolOptions,
+                database: try await database.resolve(logger: logger, session: false), sessionDatabase: session,
+                preparedStatements: prepared, poolOptions: poolOptions,
                 readDatabaseURL: readDatabaseURL ?? environment["READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
+                readMaximumLag: .seconds(readMaximumLag),
                 migrate: !noMigrate, secrets: secrets, maximumBodyBytes: maximumBodyBytes, ingestorOptions: ingestorOptions,
                 projectorOptions: projectorOptions, positionTimeout: .milliseconds(positionTimeout), shutdownGrace: .seconds(shutdownGrace),
                 idleTimeout: .seconds(idleTimeout), readTimeout: .seconds(readTimeout))

@@ -13,4 +13,14 @@ enum Setting {
         guard let number = Int(text), number > 0 else { throw ValidationError("\(variable) must be a positive number") }
         return number
     }
+
+    /// The flag's value, else the variable's, else `value`; each must name a case of `T`.
+    static func choice<T: RawRepresentable & CaseIterable>(_ flag: String?, _ variable: String, default value: T) throws -> T
+    where T.RawValue == String {
+        guard let text = flag ?? ProcessInfo.processInfo.environment[variable].flatMap({ $0.isEmpty ? nil : $0 }) else { return value }
+        guard let choice = T(rawValue: text) else {
+            throw ValidationError("\(variable) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not \(text)")
+        }
+        return choice
+    }
 }

@@ -165,6 +165,36 @@ import Testing
         }
     }
 
+    /// Fencing: a batch commits only on the session that holds the projection's lease. Without it
+    /// (the lease was lost, or a pooler moved the transaction to another session) nothing is written.
+    @Test func aBatchWithoutTheLeaseIsRefusedAndWritesNothing() async throws {
+        try await withMigratedPool { pool in
+            try await store(try history(seed: 11, entities: 5), in: pool)
+            let policy = ProjectionBatch.Policy(maxAttempts: 1)
+            try await pool.withConnection { connection in
+                try await connection.perform { connection in
+                    #expect(throws: ProjectionLeaseError.self) {
+                        try ProjectionRunner.batch(.payments, limit: 100, policy: policy, owner: "fenced", on: connection)
+                    }
+                    #expect(try connection.execute("SELECT count(*) FROM billing.payments").rows[0].decode(Int.self, at: 0) == 0)
+                    #expect(try connection.transaction { try ProjectionRunner.holdsLease(of: .payments, on: connection) } == false)
+                    try connection.execute("SELECT pg_advisory_lock(\(ProjectionRunner.leaseKey(of: .payments)))")
+                    #expect(try connection.transaction { try ProjectionRunner.holdsLease(of: .customers, on: connection) } == false)
+                }
+                // With the lease it applies (once other tests' open transactions no longer hold the log back).
+                var applied = 0
+                for _ in 0..<100 where applied == 0 {
+                    applied += try await connection.perform { connection in
+                        try ProjectionRunner.batch(.payments, limit: 100, policy: policy, owner: "leader", on: connection).applied.count
+                    }
+                    if applied == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(applied > 0)
+                try await connection.query("SELECT pg_advisory_unlock_all()")
+            }
+        }
+    }
+
     @Test func oneRunnerPerProjectionAcrossInstancesAndTheStandbyTakesOver() async throws {
         try await withMigratedPool { pool in
             let first = Projector(configuration: pool.configuration, options: testProjectionOptions(owner: "first"), logger: TestDatabase.logger)

@@ -79,6 +79,29 @@ import Testing
         await pool.close()
     }
 
+    /// A server that refuses writes as read-only (a demoted primary, or libpq landing on a standby)
+    /// must not keep the connection: the next checkout opens a new one, which finds the primary.
+    @Test func aConnectionRefusedAsReadOnlyIsDiscarded() async throws {
+        let pool = PostgresPool(
+            configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)
+        let first = try await pool.withConnection { connection in
+            try await connection.query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            await #expect(throws: PostgresError.self) { try await connection.query("CREATE TEMP TABLE refused (id int)") }
+            return await connection.backendPID
+        }
+        let second = try await pool.perform { $0.backendPID }
+        #expect(first != second)
+        #expect(try await pool.query("SELECT current_setting('transaction_read_only')").rows[0].decode(String.self, at: 0) == "off")
+        await pool.close()
+    }
+
+    /// PostgreSQL itself keeps each connection's session: the probe must not mistake it for a pooler
+    /// (the pooler side is proven against Debian's pgbouncer in `scripts/faults`).
+    @Test func theSessionProbeFindsNoPoolerOnPostgreSQLItself() async throws {
+        let configuration = try await TestDatabase.server()
+        #expect(try await PostgresSessionProbe.sharesSessions(configuration, logger: TestDatabase.logger) == false)
+    }
+
     @Test func recoversAfterTheBackendIsKilled() async throws {
         let pool = PostgresPool(
             configuration: try await TestDatabase.server(), options: .init(maxConnections: 1), logger: TestDatabase.logger)

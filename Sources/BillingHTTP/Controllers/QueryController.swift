@@ -44,18 +44,18 @@ public struct QueryController<Context: RequestContext>: Sendable {
             try await list(.walletTransactions, request, scope: try id(context))
         }
         v1.get("events/:id") { request, context in
-            try await single(request) { key in
+            try await single(request) { key, wait in
                 let id = try id(context)
-                return try await authorized(try await store.event(id: id, key: key)) { found in
+                return try await authorized(try await store.event(id: id, key: key, after: wait)) { found in
                     guard let json = found.json else { throw Self.notFound("event") }
                     return Self.json(json, position: found.position)
                 }
             }
         }
         v1.get("events/:id/payload") { request, context in
-            try await single(request) { key in
+            try await single(request) { key, wait in
                 let id = try id(context)
-                return try await authorized(try await store.rawPayload(event: id, key: key)) { body in
+                return try await authorized(try await store.rawPayload(event: id, key: key, after: wait)) { body in
                     guard let body else { throw Self.notFound("event") }
                     return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
                 }
@@ -68,8 +68,8 @@ public struct QueryController<Context: RequestContext>: Sendable {
             let scopeText = scope?.uuidString.lowercased() ?? ""
             let signer = try await cursors.current()
             let listRequest = try ListRequest(query, resource: resource.name, scope: scopeText, filters: resource.filters, cursors: signer)
-            try await waitForPosition(listRequest.minimumPosition, key: key)
-            return try await authorized(try await store.list(resource, listRequest, scope: scope, key: key)) { page in
+            let wait = listRequest.minimumPosition.map { PositionWait(position: $0, timeout: positionTimeout) }
+            return try await authorized(try await store.list(resource, listRequest, scope: scope, key: key, after: wait)) { page in
                 if page.rows.isEmpty, let scope, try await store.object(.wallets, id: scope, key: key)?.value.json == nil {
                     throw Self.notFound("wallet")
                 }
@@ -91,17 +91,18 @@ public struct QueryController<Context: RequestContext>: Sendable {
     private func object(
         _ resource: ListResource, _ request: Request, _ context: Context
     ) async throws -> Response {
-        try await single(request) { key in
+        try await single(request) { key, wait in
             let id = try id(context)
-            return try await authorized(try await store.object(resource, id: id, key: key)) { found in
+            return try await authorized(try await store.object(resource, id: id, key: key, after: wait)) { found in
                 guard let json = found.json else { throw Self.notFound(String(resource.name.dropLast())) }
                 return Self.json(json, position: found.position)
             }
         }
     }
 
-    /// A route answering one object: only `min_position` is accepted in the query string.
-    private func single(_ request: Request, _ body: @escaping ([UInt8]) async throws -> Response) async throws -> Response {
+    /// A route answering one object: only `min_position` is accepted in the query string; `body`
+    /// gets the API key and the position wait to read with.
+    private func single(_ request: Request, _ body: @escaping ([UInt8], PositionWait?) async throws -> Response) async throws -> Response {
         try await handling(request) { query, key in
             var position: Int64?
             for (name, value) in query {
@@ -110,8 +111,7 @@ public struct QueryController<Context: RequestContext>: Sendable {
                 }
                 position = try ListRequest.minimumPosition(value)
             }
-            try await waitForPosition(position, key: key)
-            return try await body(key)
+            return try await body(key, position.map { PositionWait(position: $0, timeout: positionTimeout) })
         }
     }
 
@@ -157,19 +157,6 @@ public struct QueryController<Context: RequestContext>: Sendable {
             Task { [keys] in try? await keys.touch(read.keyID) }
         }
         return try await answer(read.value)
-    }
-
-    private func waitForPosition(_ position: Int64?, key: [UInt8]) async throws {
-        guard let position else { return }
-        guard let reached = try await store.wait(forPosition: position, timeout: positionTimeout, key: key) else {
-            throw Self.unauthorized("the token is unknown or revoked", code: "invalid_token")
-        }
-        guard reached.value else {
-            throw Problem(
-                status: .serviceUnavailable, title: "Position not reached",
-                detail: "the read models have not reached position \(position) within \(positionTimeout); retry", code: "position_not_reached",
-                headers: [.retryAfter: "1"])
-        }
     }
 
     private static func unauthorized(_ detail: String, code: String) -> Problem {

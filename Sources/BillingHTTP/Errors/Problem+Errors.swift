@@ -8,7 +8,8 @@ import NIOHTTP1
 extension Problem {
     /// The one mapping from the errors of the service's layers to HTTP: bad parameters are 400
     /// naming the parameter, a webhook whose signature is refused 401, a delivery the event store
-    /// could not take 503 (retry) or 500, an unreachable or overloaded database 503 (retry), a body that did not
+    /// could not take 503 (retry) or 500, an unreachable or overloaded database or a `min_position` not
+    /// reached in time 503 (retry), a body that did not
     /// arrive within the read timeout 408, a request whose client went away before its body arrived
     /// ``clientClosedRequest``, Hummingbird's own errors
     /// the same status as a problem. Anything else is not a problem of the request: nil, and
@@ -38,6 +39,10 @@ extension Problem {
                 code: error.code.rawValue, headers: [.retryAfter: "5"])
         case let error as IngestError:
             self.init(status: .internalServerError, detail: "the delivery could not be stored", code: error.code.rawValue)
+        case let error as PositionWait.NotReached:
+            self.init(
+                status: .serviceUnavailable, title: "Position not reached", detail: error.description, code: "position_not_reached",
+                headers: [.retryAfter: "1"])
         case let error where DatabaseHealth.isUnavailable(error):
             self = .unavailable
         default:

@@ -8,24 +8,46 @@ public struct DatabaseHealth: Sendable {
         public var reachable: Bool
         /// No migration is pending or edited.
         public var migrated: Bool
+        /// A replica is within its lag limit (always true for a primary).
+        public var caughtUp: Bool
         /// Why the database is not ready, when it is not.
         public var reason: String?
         /// Ready to serve traffic.
-        public var isReady: Bool { reachable && migrated }
+        public var isReady: Bool { reachable && migrated && caughtUp }
 
         /// Creates a report.
-        public init(reachable: Bool, migrated: Bool, reason: String? = nil) {
+        public init(reachable: Bool, migrated: Bool, caughtUp: Bool = true, reason: String? = nil) {
             self.reachable = reachable
             self.migrated = migrated
+            self.caughtUp = caughtUp
             self.reason = reason
         }
     }
 
-    private let runner: MigrationRunner
+    /// A replica's lag limit: further behind `primary` than `maximum` is not ready.
+    public struct LagLimit: Sendable {
+        /// The replica checked.
+        public var replica: PostgresPool
+        /// The primary it follows.
+        public var primary: PostgresPool
+        /// The most lag (``ReplicaLag/seconds``) still ready.
+        public var maximum: Duration
 
-    /// Creates a check that uses `runner` to compare migrations.
-    public init(runner: MigrationRunner) {
+        /// Creates a limit.
+        public init(replica: PostgresPool, primary: PostgresPool, maximum: Duration) {
+            self.replica = replica
+            self.primary = primary
+            self.maximum = maximum
+        }
+    }
+
+    private let runner: MigrationRunner
+    private let lagLimit: LagLimit?
+
+    /// Creates a check that uses `runner` to compare migrations and, for a replica, `lagLimit`.
+    public init(runner: MigrationRunner, lagLimit: LagLimit? = nil) {
         self.runner = runner
+        self.lagLimit = lagLimit
     }
 
     /// True for an error that says the database cannot be used right now: the connection is lost
@@ -41,10 +63,18 @@ public struct DatabaseHealth: Sendable {
 
     /// Checks the database, giving up after `timeout` so a hung server reads as not ready.
     public func check(timeout: Duration = .seconds(2)) async -> Report {
-        let runner = self.runner
+        let (runner, lagLimit) = (self.runner, self.lagLimit)
         let report = await within(timeout) {
             do {
                 let status = try await runner.status()
+                if status.isCurrent, let lagLimit {
+                    let lag = try await ReplicaLag.measure(primary: lagLimit.primary, replica: lagLimit.replica)
+                    let limit = Double(lagLimit.maximum.components.seconds)
+                    guard lag.seconds <= limit else {
+                        let reason = "the replica is \(Int(lag.seconds)) s (\(lag.bytes) bytes) behind the primary, over the limit of \(Int(limit)) s"
+                        return Report(reachable: true, migrated: true, caughtUp: false, reason: reason)
+                    }
+                }
                 if status.isCurrent { return Report(reachable: true, migrated: true) }
                 let reason =
                     status.edited.isEmpty

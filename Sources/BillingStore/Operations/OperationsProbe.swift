@@ -4,7 +4,7 @@ import Postgres
 /// The gauges of `/metrics` that describe shared state rather than this process's work: read from
 /// the database at each scrape (one statement, bounded by a timeout) and from the pools. When the
 /// database does not answer, `billing_events_database_up` is 0 and the database gauges keep their
-/// last values.
+/// last values. With a replica, its lag behind the primary too.
 public struct OperationsProbe: Sendable {
     /// The primary database's pool.
     public var pool: PostgresPool
@@ -43,7 +43,14 @@ public struct OperationsProbe: Sendable {
     /// Reads the database and the pools and records the gauges.
     public func refresh() async {
         await record(pool, "primary")
-        if let readPool { await record(readPool, "read") }
+        if let readPool {
+            await record(readPool, "read")
+            let pool = pool
+            if let lag = await within(timeout, { try? await ReplicaLag.measure(primary: pool, replica: readPool) }) {
+                metrics.gauge("billing_events_replica_lag_bytes", [], Double(lag.bytes))
+                metrics.gauge("billing_events_replica_lag_seconds", [], lag.seconds)
+            }
+        }
         if let ingestor {
             metrics.gauge("billing_events_delivery_log_buffered", [], Double(await ingestor.bufferedRecords))
         }

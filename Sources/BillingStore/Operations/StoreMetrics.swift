@@ -31,6 +31,9 @@ public struct StoreMetrics: Sendable {
         "billing_events_db_pool_waiting": "Requests waiting for a pooled database connection.",
         "billing_events_db_pool_max": "The database pool's size.",
         "billing_events_delivery_log_buffered": "Delivery-log rows held in memory until the next write.",
+        "billing_events_replica_lag_bytes": "WAL bytes the query API's replica has not replayed yet (READ_DATABASE_URL only).",
+        "billing_events_replica_lag_seconds":
+            "Age of the replica's newest replayed commit while it is behind, 0 when it has replayed all it received (READ_DATABASE_URL only).",
     ]
 
     /// Counts events a projection applied in this process.

@@ -7,6 +7,10 @@ import Postgres
 /// holder's connection dies), then reads the log in commit order, applies batches and commits each
 /// with its checkpoint, waking on `NOTIFY billing_events` and polling as a fallback. Other
 /// instances stand by and take over when the lease frees up.
+///
+/// Fencing: every batch's transaction checks that its own server session holds the lease before
+/// it writes, so a runner whose session lost the lease (its backend ended, or a transaction pooler
+/// ran the batch on another session) never commits another batch; it starts over from taking the lease.
 public struct ProjectionRunner: Sendable {
     /// The projection.
     public let projection: Projection
@@ -42,12 +46,16 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
+    /// The advisory lock key of `projection`'s lease.
+    static func leaseKey(of projection: Projection) -> PostgresQuery {
+        "hashtextextended(\("billing-events/projection/" + projection.name), 0)"
+    }
+
     private func lead(_ connection: PostgresConnection) async throws {
-        let lease = "billing-events/projection/\(projection.name)"
         var standingBy = false
         while !Task.isCancelled {
-            let acquired = try await connection.perform { connection in
-                try connection.execute("SELECT pg_try_advisory_lock(hashtextextended(\(lease), 0))").rows[0].decode(Bool.self, at: 0)
+            let acquired = try await connection.perform { [projection] connection in
+                try connection.execute("SELECT pg_try_advisory_lock(\(Self.leaseKey(of: projection)))").rows[0].decode(Bool.self, at: 0)
             }
             if acquired { break }
             if !standingBy { logger.info("another instance runs this projection; standing by") }
@@ -93,12 +101,18 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// One batch in its own transaction: serialized with any other writer of this projection (a
-    /// rebuild's swap) by a transaction advisory lock, checkpoint read and written in it.
+    /// rebuild's swap) by a transaction advisory lock, fenced by the lease, checkpoint read and
+    /// written in it.
     static func batch(
         _ projection: Projection, limit: Int, policy: ProjectionBatch.Policy, owner: String, on connection: isolated PostgresConnection
     ) throws -> ProjectionBatchResult {
         try connection.transaction {
             try lockBatches(of: projection, on: connection)
+            guard try holdsLease(of: projection, on: connection) else {
+                throw ProjectionLeaseError(
+                    projection: projection.name,
+                    message: "this session no longer holds the lease of projection \(projection.name); the batch was not applied")
+            }
             let checkpoint = try self.checkpoint(of: projection, on: connection)
             let result = try ProjectionBatch.run(
                 projection, after: checkpoint, limit: limit, schema: "billing", policy: policy, on: connection)
@@ -118,6 +132,19 @@ public struct ProjectionRunner: Sendable {
     /// Takes the lock that serializes every transaction writing `projection`'s tables.
     static func lockBatches(of projection: Projection, on connection: isolated PostgresConnection) throws {
         try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\("billing-events/projection-batch/" + projection.name), 0))")
+    }
+
+    /// Whether this transaction's own server session holds `projection`'s lease. `pg_locks` shows a
+    /// bigint advisory key as its high and low 32 bits in `classid` and `objid`, with `objsubid` 1.
+    static func holdsLease(of projection: Projection, on connection: isolated PostgresConnection) throws -> Bool {
+        try connection.execute(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks, (SELECT \(leaseKey(of: projection)) AS k) AS lease
+                WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
+                  AND classid::bigint = (lease.k >> 32) & 4294967295 AND objid::bigint = lease.k & 4294967295)
+            """
+        ).rows[0].decode(Bool.self, at: 0)
     }
 
     /// The stored checkpoint (the row is created when missing).

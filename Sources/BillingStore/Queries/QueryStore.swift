@@ -18,28 +18,44 @@ public struct QueryStore: Sendable {
     /// is the outer side of a nested loop and `query` its inner side, so a request costs one round
     /// trip and the read does not run at all for an unknown or revoked key (then the answer is nil).
     /// `decode` sees `query`'s rows with their own column numbers; `query` must return at least one.
+    /// With `wait`, the same statement checks ``hasReachedQuery(_:)`` and reads only when it holds;
+    /// otherwise it runs again every 25 ms until `wait.timeout`, then throws ``PositionWait/NotReached``.
     func authorized<T: Sendable>(
-        _ key: [UInt8], _ query: PostgresQuery, _ decode: @escaping @Sendable ([PostgresRow]) throws -> T
+        _ key: [UInt8], _ query: PostgresQuery, after wait: PositionWait? = nil, _ decode: @escaping @Sendable ([PostgresRow]) throws -> T
     ) async throws -> Authorized<T>? {
+        let reached: PostgresQuery = wait.map { "(\(Self.hasReachedQuery($0.position)))" } ?? "true"
         let statement: PostgresQuery = """
-            SELECT q.*, k.id AS key_id, k.stale AS key_stale FROM (\(APIKeyStore.lookup(tokenHash: key))) AS k \
-            LEFT JOIN LATERAL (\(query)) AS q ON true
+            SELECT q.*, k.id AS key_id, k.stale AS key_stale, k.reached FROM (
+                SELECT k.*, \(reached) AS reached FROM (\(APIKeyStore.lookup(tokenHash: key))) AS k) AS k \
+            LEFT JOIN LATERAL (\(query)) AS q ON k.reached
             """
-        return try await pool.perform { connection in
-            let rows = try connection.execute(statement).rows
-            guard let first = rows.first else { return nil }
-            let columns = first.values.count
-            return Authorized(
-                keyID: try first.decode(UUID.self, at: columns - 2), lastUseIsStale: try first.decode(Bool.self, at: columns - 1),
-                value: try decode(rows))
+        let deadline = ContinuousClock.now + (wait?.timeout ?? .zero)
+        while true {
+            let read: Authorized<T>?? = try await pool.perform { connection in
+                let rows = try connection.execute(statement).rows
+                guard let first = rows.first else { return .some(nil) }
+                let columns = first.values.count
+                guard try first.decode(Bool.self, at: columns - 1) else { return nil }
+                return Authorized(
+                    keyID: try first.decode(UUID.self, at: columns - 3), lastUseIsStale: try first.decode(Bool.self, at: columns - 2),
+                    value: try decode(rows))
+            }
+            if let read { return read }
+            guard let wait else { return nil }
+            guard ContinuousClock.now < deadline else { throw PositionWait.NotReached(position: wait.position, timeout: wait.timeout) }
+            try await Task.sleep(for: .milliseconds(25))
         }
     }
 
     /// One page of `resource` (`scope`: the parent id of a nested list) for the API key `key`. One
     /// statement: the key check, the keyset condition and order riding on the index of the filter,
     /// and the read models' position.
-    public func list(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil, key: [UInt8]) async throws -> Authorized<ReadModelPage>? {
-        try await authorized(key, Self.listQuery(resource, request, scope: scope)) { rows in try Self.page(rows, limit: request.limit) }
+    public func list(
+        _ resource: ListResource, _ request: ListRequest, scope: UUID? = nil, key: [UInt8], after wait: PositionWait? = nil
+    ) async throws -> Authorized<ReadModelPage>? {
+        try await authorized(key, Self.listQuery(resource, request, scope: scope), after: wait) { rows in
+            try Self.page(rows, limit: request.limit)
+        }
     }
 
     private static func page(_ rows: [PostgresRow], limit: Int) throws -> ReadModelPage {
@@ -59,7 +75,9 @@ public struct QueryStore: Sendable {
 
     /// One object of `resource` by id, with its ``ListResource/detail`` members appended to its
     /// JSON, and the read models' position; nil when there is none.
-    public func object(_ resource: ListResource, id: UUID, key: [UInt8]) async throws -> Authorized<(json: String?, position: Int64)>? {
+    public func object(
+        _ resource: ListResource, id: UUID, key: [UInt8], after wait: PositionWait? = nil
+    ) async throws -> Authorized<(json: String?, position: Int64)>? {
         // Appended as text so the members keep their order (a jsonb merge would sort them).
         let json: PostgresQuery =
             resource.detail.isEmpty
@@ -68,19 +86,19 @@ public struct QueryStore: Sendable {
             SELECT \(Self.position), (SELECT \(json) \
             FROM \(resource.from) CROSS JOIN LATERAL (SELECT t.id AS object_id) AS this WHERE t.id = \(id))
             """
-        return try await authorized(key, query) { rows in (rows[0].values[1], try rows[0].decode(Int64?.self, at: 0) ?? 0) }
+        return try await authorized(key, query, after: wait) { rows in (rows[0].values[1], try rows[0].decode(Int64?.self, at: 0) ?? 0) }
     }
 
     /// Event `id` with its exact payload spliced in as the member `payload` (the body is valid
     /// JSON: it was parsed before it was logged; a leading byte-order mark, which the parser
     /// skips, is left out here), and the read models' position.
-    public func event(id: UUID, key: [UInt8]) async throws -> Authorized<(json: String?, position: Int64)>? {
+    public func event(id: UUID, key: [UInt8], after wait: PositionWait? = nil) async throws -> Authorized<(json: String?, position: Int64)>? {
         let query: PostgresQuery = """
             SELECT \(Self.position), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
                 SELECT \(ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
                 FROM billing.events t WHERE t.id = \(id)) AS t ON true
             """
-        return try await authorized(key, query) { rows in
+        return try await authorized(key, query, after: wait) { rows in
             let position = try rows[0].decode(Int64?.self, at: 0) ?? 0
             guard let json = rows[0].values[1], let body = rows[0].values[2] else { return (nil, position) }
             return (String(json.dropLast()) + ", \"payload\": " + body + "}", position)
@@ -104,19 +122,6 @@ public struct QueryStore: Sendable {
         """
     }
 
-    /// Waits until ``hasReachedQuery(_:)`` holds or `timeout` passes, for the API key `key`; the value
-    /// is whether it was reached.
-    public func wait(forPosition position: Int64, timeout: Duration, key: [UInt8]) async throws -> Authorized<Bool>? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            guard let reached = try await authorized(key, Self.hasReachedQuery(position), { try $0[0].decode(Bool.self, at: 0) }) else {
-                return nil
-            }
-            if reached.value || ContinuousClock.now >= deadline { return reached }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-    }
-
     /// The key that signs page cursors, generated by migration 0004 and shared by every instance.
     public func cursorSigningKey() async throws -> [UInt8] {
         let rows = try await pool.query("SELECT value FROM billing.service_secrets WHERE name = 'cursor_signing_key'").rows
@@ -125,8 +130,8 @@ public struct QueryStore: Sendable {
     }
 
     /// The exact body of event `id`, as received, for the API key `key`.
-    public func rawPayload(event id: UUID, key: [UInt8]) async throws -> Authorized<[UInt8]?>? {
-        try await authorized(key, "SELECT (SELECT raw_body FROM billing.events WHERE id = \(id)) AS raw_body") { rows in
+    public func rawPayload(event id: UUID, key: [UInt8], after wait: PositionWait? = nil) async throws -> Authorized<[UInt8]?>? {
+        try await authorized(key, "SELECT (SELECT raw_body FROM billing.events WHERE id = \(id)) AS raw_body", after: wait) { rows in
             try rows[0].decode(Data?.self, at: 0).map(Array.init)
         }
     }

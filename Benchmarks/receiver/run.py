@@ -5,6 +5,9 @@ throwaway PostgreSQL with durable settings (fsync and synchronous_commit on).
 
 Usage: run.py BINARY [seconds] [clients ...]   (defaults: 10 s, 16 and 64 clients)
 BENCH_SYNCHRONOUS_COMMIT=off measures the CPU-bound case (no WAL flush wait) instead.
+Every client count runs twice in the same run: on the primary alone, then with a synchronous
+standby (pg_basebackup of the same cluster, synchronous_standby_names naming it), so each commit
+also waits for the standby's flush (BENCH_SYNC_STANDBY=0 skips the second pass).
 """
 import glob, json, os, re, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
@@ -23,6 +26,27 @@ env = dict(os.environ,
            MINTCASH_WEBHOOK_SECRETS="mintcash-merchant-secret")
 env.pop("DATABASE_URL", None)
 socket_dir = os.path.join(scratch, "postgres")
+
+PG_BIN = os.path.dirname((sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")) or ["pg_ctl"])[-1])
+AS_POSTGRES = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+standby_dir = os.path.join(scratch, "standby")
+
+def start_sync_standby():
+    """A streaming standby of the bench cluster on its own socket, then named synchronous on the primary."""
+    subprocess.run(AS_POSTGRES + [f"{PG_BIN}/pg_basebackup", "-h", socket_dir, "-U", "postgres", "-D", standby_dir, "-R", "-X", "stream", "--no-sync"],
+                   check=True, capture_output=True)
+    with open(os.path.join(standby_dir, "postgresql.auto.conf"), "a") as conf:
+        conf.write(f"unix_socket_directories = '{standby_dir}'\nport = 5499\nsynchronous_standby_names = ''\n"
+                   f"primary_conninfo = 'host={socket_dir} user=postgres application_name=bench_standby'\n")
+    subprocess.run(AS_POSTGRES + [f"{PG_BIN}/pg_ctl", "start", "-w", "-D", standby_dir, "-l", os.path.join(scratch, "standby.log")],
+                   check=True, capture_output=True)
+    psql("ALTER SYSTEM SET synchronous_standby_names = 'bench_standby'")
+    psql("SELECT pg_reload_conf()")
+    for _ in range(300):
+        if psql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'bench_standby' AND sync_state = 'sync'") == "1":
+            return
+        time.sleep(0.1)
+    sys.exit("bench: the standby did not become synchronous; see " + scratch + "/standby.log")
 
 def psql(sql):
     out = subprocess.run(["psql", "-h", socket_dir, "-U", "postgres", "-d", "billing_events", "-At", "-c", sql],
@@ -61,7 +85,11 @@ try:
 
     rows = []
     offset = 0
-    for count in clients:
+    passes = ["none", "sync"] if os.environ.get("BENCH_SYNC_STANDBY", "1") != "0" else ["none"]
+    for standby, count in [(p, c) for p in passes for c in clients]:
+        if standby == "sync" and not os.path.exists(standby_dir):
+            start_sync_standby()
+            print("bench: synchronous standby streaming; second pass", flush=True)
         # Baseline: pgbench, one INSERT of the same row per transaction.
         logdir = tempfile.mkdtemp(dir=scratch)
         out = subprocess.run(["pgbench", "-h", socket_dir, "-U", "postgres", "-n", "-c", str(count), "-j", "2", "-T", str(seconds),
@@ -93,14 +121,14 @@ try:
         stored = int(psql("SELECT count(*) FROM billing.events")) - before
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
         offset += sent
-        rows.append((count, base, (rate, latency("50%"), latency("99%")), sent, stored, non2xx, errors.group(1) if errors else "none", server_cpu))
+        rows.append((standby, count, base, (rate, latency("50%"), latency("99%")), sent, stored, non2xx, errors.group(1) if errors else "none", server_cpu))
 
     rss = re.search(r"VmHWM:\s+(\d+) kB", open(f"/proc/{server.pid}/status").read()).group(1)
     print()
-    print("| clients | pgbench rows/s | pgbench p50 / p99 ms | receiver events/s | receiver p50 / p99 ms | ratio | sent | stored | non-2xx | server CPU s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for count, base, recv, sent, stored, non2xx, errors, cpu in rows:
-        print(f"| {count} | {base[0]:,.0f} | {base[1]:.2f} / {base[2]:.2f} | {recv[0]:,.0f} | {recv[1]:.2f} / {recv[2]:.2f} | "
+    print("| standby | clients | pgbench rows/s | pgbench p50 / p99 ms | receiver events/s | receiver p50 / p99 ms | ratio | sent | stored | non-2xx | server CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for standby, count, base, recv, sent, stored, non2xx, errors, cpu in rows:
+        print(f"| {standby} | {count} | {base[0]:,.0f} | {base[1]:.2f} / {base[2]:.2f} | {recv[0]:,.0f} | {recv[1]:.2f} / {recv[2]:.2f} | "
               f"{recv[0] / base[0]:.2f}x | {sent} | {stored} | {non2xx} | {cpu:.1f} |")
         if errors != "none":
             print(f"  socket errors at {count} clients: {errors}")
@@ -111,8 +139,8 @@ finally:
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.kill()
-    pg_ctl = (sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")) or ["pg_ctl"])[-1]
-    subprocess.run((["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []) + [pg_ctl, "stop", "-D", socket_dir, "-m", "fast"],
-                   capture_output=True)
+    for data in (socket_dir, standby_dir):
+        if os.path.exists(data):
+            subprocess.run(AS_POSTGRES + [f"{PG_BIN}/pg_ctl", "stop", "-D", data, "-m", "fast"], capture_output=True)
     if os.environ.get("BENCH_KEEP") is None:
         shutil.rmtree(scratch, ignore_errors=True)

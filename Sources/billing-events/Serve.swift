@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
 
             Roles: --role (env: ROLE) runs a subset of receiver, projector and api, so receivers and API servers can run side by side behind a load balancer against one PostgreSQL, and the query API can read from a replica (--read-database-url). Every role serves /livez, /readyz and /metrics (Prometheus text).
 
+            Topology (docs/deployment.md): --database-url may list several hosts with target_session_attrs=read-write (libpq finds the primary again after a failover; receivers answer 503 meanwhile) or be PgBouncer in transaction mode (prepared statements are then turned off, see --prepared-statements). Projectors and start-up migrations need a session of their own: --session-database-url points them at the primary directly. min_position is checked on the replica that answers; --read-max-lag-seconds takes a lagging replica's API server out of /readyz.
+
             Logs go to standard error: text lines (LOG_FORMAT=text, the default; coloured on a terminal) or JSON lines (LOG_FORMAT=json), at LOG_LEVEL (trace, debug, info, notice, warning, error; default info). Every line of a request carries its request_id, taken from X-Request-Id or generated, and returned in X-Request-Id. Secrets, tokens, signatures and bodies are never logged.
 
             Slow or idle clients are cut off: a connection that sends nothing for --idle-timeout-seconds is closed, and a request whose body has not arrived within --read-timeout-seconds of its head is answered 408 and its connection closed; headers over 80 KiB are answered 400.

@@ -28,6 +28,17 @@ extension BillingService {
         return configuration
     }
 
+    /// Warns when `configuration` lists several hosts but lets libpq take any of them: after a
+    /// failover it could settle on a standby, where every write fails (503) until it is promoted.
+    static func warnUnlessPrimaryIsChosen(_ configuration: PostgresConfiguration, named name: String, logger: Logger) {
+        guard let hosts = configuration.parameter("host"), hosts.contains(","),
+            !["read-write", "primary"].contains(configuration.parameter("target_session_attrs") ?? "any")
+        else { return }
+        logger.warning(
+            "\(name) lists several hosts without target_session_attrs=read-write; libpq may connect to a standby, where writes fail",
+            metadata: ["hosts": "\(hosts)"])
+    }
+
     /// Refuses to start when `configuration`, used for work that needs a server session of its own
     /// (the projector's lease and `LISTEN`, the migrations' lock), leads to a pooler in transaction
     /// mode. A database that cannot be reached now is let through: the projector waits for it.

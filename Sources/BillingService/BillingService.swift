@@ -77,6 +77,10 @@ public enum BillingService {
         // that keeps sessions; the pools may go through a transaction pooler.
         let session = settings.sessionDatabase ?? settings.database
         let sessionName = settings.sessionDatabase == nil ? "DATABASE_URL" : "SESSION_DATABASE_URL"
+        warnUnlessPrimaryIsChosen(settings.database, named: "DATABASE_URL", logger: logger)
+        if let sessionDatabase = settings.sessionDatabase {
+            warnUnlessPrimaryIsChosen(sessionDatabase, named: "SESSION_DATABASE_URL", logger: logger)
+        }
         if settings.roles.contains(.projector) {
             try await requireSession(session, named: sessionName, for: "the projector", logger: logger)
         } else if settings.migrate {

@@ -60,16 +60,22 @@ public struct PostgresConfiguration: Sendable {
     }
 
     /// Whether the connection string sets `key` itself.
-    func sets(_ key: String) -> Bool {
+    func sets(_ key: String) -> Bool { parameter(key) != nil }
+
+    /// The value the connection string gives `key` (`host`, `target_session_attrs`…), else its
+    /// `PG*` variable's; nil when neither sets it.
+    public func parameter(_ key: String) -> String? {
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let parsed = PQconninfoParse(connectionString, &errorMessage) else {
             if let errorMessage { PQfreemem(errorMessage) }
-            return false
+            return nil
         }
         defer { PQconninfoFree(parsed) }
         var values: [String: String] = [:]
         collect(parsed, into: &values)
-        return values[key] != nil
+        if let value = values[key] { return value }
+        let variables = ["host": "PGHOST", "target_session_attrs": "PGTARGETSESSIONATTRS"]
+        return variables[key].flatMap { ProcessInfo.processInfo.environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private func collect(_ options: UnsafeMutablePointer<PQconninfoOption>, into values: inout [String: String]) {

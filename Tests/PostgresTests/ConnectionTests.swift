@@ -165,6 +165,16 @@ import Testing
         #expect(throws: PostgresError.self) { try PostgresConfiguration(connectionString: "host='unterminated").validate() }
     }
 
+    @Test func parametersOfMultiHostStringsAreRead() {
+        let conninfo = PostgresConfiguration(connectionString: "host=pg-a,pg-b port=5432,5433 dbname=billing target_session_attrs=read-write")
+        #expect(conninfo.parameter("host") == "pg-a,pg-b")
+        #expect(conninfo.parameter("target_session_attrs") == "read-write")
+        let uri = PostgresConfiguration(connectionString: "postgresql://app@r1:5432,r2:5432/billing?target_session_attrs=prefer-standby")
+        #expect(uri.parameter("host") == "r1,r2")
+        #expect(uri.parameter("target_session_attrs") == "prefer-standby")
+        #expect(PostgresConfiguration(connectionString: "dbname=billing").parameter("sslmode") == nil)
+    }
+
     @Test func closedConnectionsSayso() async throws {
         let connection = try await PostgresConnection.connect(TestDatabase.server(), logger: TestDatabase.logger)
         await connection.close()

@@ -4,7 +4,8 @@ exactly once, no 5xx, projections equal to a rebuild; docs/testing.md) and print
 (scenario, load, faults injected, events acknowledged, found, lost, duplicated).
 
 Usage: faults.py BINARY [--fast] [--repeats N] [--rate R] [--only SUBSTRING ...] [--soak-minutes M]
---fast runs what CI runs (every scenario but the soak, shorter); the full run adds the soak.
+--fast runs what CI runs (every scenario but the soak, shorter; the topology scenarios once each); the full
+run adds the soak.
 Exit status 1 when any run failed; the table says which and why.
 """
 import argparse, os, shutil, sys, tempfile, time, traceback
@@ -13,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from harness import Cluster  # noqa: E402
-import scenarios_api, scenarios_concurrency, scenarios_faults, scenarios_hostile, soak  # noqa: E402
+import scenarios_api, scenarios_concurrency, scenarios_faults, scenarios_hostile, scenarios_topology, soak  # noqa: E402
 
 
 class Context:
@@ -39,7 +40,9 @@ def main():
     rate = options.rate or (400 if options.fast else 1000)
 
     scenarios = (scenarios_faults.SCENARIOS + scenarios_concurrency.SCENARIOS + scenarios_hostile.SCENARIOS
-                 + scenarios_api.SCENARIOS)
+                 + scenarios_api.SCENARIOS + scenarios_topology.SCENARIOS)
+    # Scenarios that build their own clusters (slow to set up) run once under --fast, --repeats times otherwise.
+    once_when_fast = {name for name, _, _ in scenarios_topology.SCENARIOS}
     if not options.fast:
         scenarios = scenarios + soak.scenarios(options.soak_minutes)
     if options.only:
@@ -51,7 +54,8 @@ def main():
     rows, failed = [], 0
     try:
         for name, run, repeated in scenarios:
-            for repeat in range(options.repeats if repeated else 1):
+            repeats = options.repeats if repeated and not (options.fast and name in once_when_fast) else 1
+            for repeat in range(repeats):
                 began = time.monotonic()
                 print(f"faults: {name} #{repeat + 1} ...", flush=True)
                 try:

@@ -96,4 +96,23 @@ import Testing
             #expect(begin?.step == .begin)
         }
     }
+
+    /// A task cancelled inside `withTransaction` (here while a statement runs) rolls back anyway:
+    /// the connection comes back outside any transaction and the insert before it is gone.
+    @Test func aCancelledTransactionRollsBackAndLeavesTheConnectionIdle() async throws {
+        let connection = try await PostgresConnection.connect(TestDatabase.server(), logger: TestDatabase.logger)
+        try await connection.query("CREATE TEMP TABLE cancelled_transaction (v int)")
+        let task = Task {
+            try await connection.withTransaction { connection in
+                try await connection.query("INSERT INTO cancelled_transaction VALUES (1)")
+                try await connection.query("SELECT pg_sleep(30)")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        task.cancel()
+        await #expect(throws: (any Error).self) { try await task.value }
+        #expect(await connection.isReusable)
+        #expect(try await connection.query("SELECT count(*) FROM cancelled_transaction").decodeColumn(Int.self) == [0])
+        await connection.close()
+    }
 }

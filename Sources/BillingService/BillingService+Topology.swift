@@ -42,7 +42,7 @@ extension BillingService {
     /// Refuses to start when `configuration`, used for work that needs a server session of its own
     /// (the projector's lease and `LISTEN`, the migrations' lock), leads to a pooler in transaction
     /// mode. A database that cannot be reached now is let through: the projector waits for it.
-    static func requireSession(_ configuration: PostgresConfiguration, named name: String, for work: String, logger: Logger) async throws {
+    public static func requireSession(_ configuration: PostgresConfiguration, named name: String, for work: String, logger: Logger) async throws {
         let shared: Bool
         do {
             shared = try await PostgresSessionProbe.sharesSessions(configuration, logger: logger)

@@ -6,15 +6,30 @@ import Logging
 /// them: named prepared statements, `LISTEN`, session advisory locks, temporary tables.
 public enum PostgresSessionProbe {
     /// True when two statements of one connection ran on different server sessions, or a second
-    /// connection was lent the first one's server session while the first was still open. Neither
-    /// can happen on PostgreSQL itself or behind a pooler in session mode. PgBouncer hands the most
-    /// recently released server connection out first, so in transaction mode the second
-    /// connection's transaction gets the first one's session and the first then needs another.
-    public static func sharesSessions(_ configuration: PostgresConfiguration, logger: Logger) async throws -> Bool {
-        var unprepared = configuration
-        unprepared.statementCacheCapacity = 0
-        return try await PostgresConnection.withConnection(unprepared, logger: logger) { first in
-            try await PostgresConnection.withConnection(unprepared, logger: logger) { second in
+    /// connection was lent the first one's server session while the first was still open, in any of
+    /// `attempts` tries. Neither can happen on PostgreSQL itself or behind a pooler in session mode.
+    /// PgBouncer hands the most recently released server connection out first, so in transaction
+    /// mode the second connection's transaction gets the first one's session and the first then
+    /// needs another; other clients' traffic can hide that once, hence several tries. A server that
+    /// refuses the probe's transaction (statement mode) counts as sharing. Errors that say the
+    /// database cannot be reached are thrown: then nobody can tell.
+    public static func sharesSessions(_ configuration: PostgresConfiguration, attempts: Int = 3, logger: Logger) async throws -> Bool {
+        var probe = configuration
+        probe.statementCacheCapacity = 0
+        probe.connectTimeout = min(configuration.connectTimeout, 3)
+        for _ in 0..<max(1, attempts) {
+            do {
+                if try await lendsSessions(probe, logger: logger) { return true }
+            } catch let error where PostgresError.cause(of: error).map(refusesTransactions) ?? false {
+                return true
+            }
+        }
+        return false
+    }
+
+    private static func lendsSessions(_ configuration: PostgresConfiguration, logger: Logger) async throws -> Bool {
+        try await PostgresConnection.withConnection(configuration, logger: logger) { first in
+            try await PostgresConnection.withConnection(configuration, logger: logger) { second in
                 let before = try await serverSession(first)
                 return try await second.withTransaction { second in
                     let lent = try await serverSession(second)
@@ -23,6 +38,12 @@ public enum PostgresSessionProbe {
                 }
             }
         }
+    }
+
+    /// A pooler's refusal of the probe itself (PgBouncer in statement mode: "transaction blocks not
+    /// allowed in statement pooling mode"), or any error that is not about reaching the database.
+    private static func refusesTransactions(_ error: PostgresError) -> Bool {
+        error.message.contains("pooling mode") || !(error.isConnectionLoss || error.code == .unableToConnect)
     }
 
     /// The server process behind the statement (`PQbackendPID` would give the pooler's own number).

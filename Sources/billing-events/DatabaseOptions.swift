@@ -35,6 +35,10 @@ struct DatabaseOptions: ParsableArguments {
         if let url = databaseURL ?? sessionURL ?? environment["DATABASE_URL"], !url.isEmpty {
             let configuration = PostgresConfiguration(connectionString: url)
             try configuration.validate()
+            if session {
+                let name = databaseURL != nil ? "--database-url" : sessionURL != nil ? "SESSION_DATABASE_URL" : "DATABASE_URL"
+                try await BillingService.requireSession(configuration, named: name, for: "this command", logger: logger)
+            }
             logger.info("using database", metadata: ["database": "\(configuration.redactedDescription)"])
             return configuration
         }

@@ -110,9 +110,13 @@ struct Serve: AsyncParsableCommand {
         let readMaximumLag = try Setting.positive(readMaxLagSeconds, "READ_MAX_LAG_SECONDS", default: ServeSettings.Defaults.readMaximumLagSeconds)
         let prepared = try Setting.choice(preparedStatements, "DATABASE_PREPARED_STATEMENTS", default: ServeSettings.PreparedStatements.auto)
         let sessionURL = sessionDatabaseURL ?? environment["SESSION_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if sessionURL != nil, database.databaseURL ?? environment["DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) == nil {
+            // The receivers and the API would use the embedded database, the projector another one.
+            throw ValidationError("SESSION_DATABASE_URL is set but DATABASE_URL is not: set both to the same primary")
+        }
         let session = sessionURL.map { PostgresConfiguration(connectionString: $0) }
-        try session?.validate()
         try await reportingErrors {
+            try session?.validate()
             let (secrets, maximumBodyBytes) = (try receiver.secrets, try receiver.maximumBodyBytes)
             let (ingestorOptions, projectorOptions, poolOptions) = (try receiver.ingestorOptions, try projector.options, try database.poolOptions)
             // The embedded database starts only once every setting is valid.

@@ -15,4 +15,5 @@ hot_standby_feedback = on
 CONF
   chmod 700 "$PGDATA"
 fi
-exec postgres
+# A hot standby needs at least the primary's max_connections (and the other limits it sets).
+exec postgres -c max_connections=200 -c shared_buffers=512MB

@@ -70,7 +70,7 @@ public struct QueryController<Context: RequestContext>: Sendable {
             let listRequest = try ListRequest(query, resource: resource.name, scope: scopeText, filters: resource.filters, cursors: signer)
             let wait = listRequest.minimumPosition.map { PositionWait(position: $0, timeout: positionTimeout) }
             return try await authorized(try await store.list(resource, listRequest, scope: scope, key: key, after: wait)) { page in
-                if page.rows.isEmpty, let scope, try await store.object(.wallets, id: scope, key: key)?.value.json == nil {
+                if page.rows.isEmpty, let scope, try await store.object(.wallets, id: scope, key: key, after: wait)?.value.json == nil {
                     throw Self.notFound("wallet")
                 }
                 let cursor = page.nextKey.map { signer.cursor(after: $0, binding: listRequest.binding(resource: resource.name, scope: scopeText)) }

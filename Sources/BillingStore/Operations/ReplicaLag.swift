@@ -6,17 +6,16 @@ public struct ReplicaLag: Sendable, Equatable {
     /// The primary's current WAL position minus the replica's replay position (0 when the
     /// "replica" is a primary itself, e.g. promoted).
     public var bytes: Int64
-    /// 0 when every byte received has been replayed and the WAL receiver streams; otherwise the
-    /// age of the newest replayed commit (the usual measure: it grows while replay is paused,
-    /// blocked by a conflicting query, or the replica lost the primary).
+    /// 0 when every byte received has been replayed; otherwise the age of the newest replayed commit
+    /// (the usual measure: it grows while replay is paused or blocked by a conflicting query). A
+    /// replica that lost the primary receives nothing, so only ``bytes`` shows it.
     public var seconds: Double
 
     /// The replica's reading. Ages are taken on the replica's own clock.
     static let replicaSQL: PostgresQuery = """
         SELECT pg_is_in_recovery(), COALESCE(pg_last_wal_replay_lsn()::text, '0/0'),
                CASE WHEN NOT pg_is_in_recovery() THEN 0
-                    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
-                         AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 0
+                    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
                     ELSE COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000)::int8, 0) END
         """
 

@@ -18,7 +18,8 @@ public struct QueryStore: Sendable {
     /// is the outer side of a nested loop and `query` its inner side, so a request costs one round
     /// trip and the read does not run at all for an unknown or revoked key (then the answer is nil).
     /// `decode` sees `query`'s rows with their own column numbers; `query` must return at least one.
-    /// With `wait`, the same statement checks ``hasReachedQuery(_:)`` and reads only when it holds;
+    /// With `wait`, the same statement checks ``hasReachedQuery(_:)`` and reads only when it holds (a
+    /// condition on the outer row only: the planner makes it a one-time filter that skips the read);
     /// otherwise it runs again every 25 ms until `wait.timeout`, then throws ``PositionWait/NotReached``.
     func authorized<T: Sendable>(
         _ key: [UInt8], _ query: PostgresQuery, after wait: PositionWait? = nil, _ decode: @escaping @Sendable ([PostgresRow]) throws -> T
@@ -27,7 +28,7 @@ public struct QueryStore: Sendable {
         let statement: PostgresQuery = """
             SELECT q.*, k.id AS key_id, k.stale AS key_stale, k.reached FROM (
                 SELECT k.*, \(reached) AS reached FROM (\(APIKeyStore.lookup(tokenHash: key))) AS k) AS k \
-            LEFT JOIN LATERAL (\(query)) AS q ON k.reached
+            LEFT JOIN LATERAL (SELECT * FROM (\(query)) AS q WHERE k.reached) AS q ON true
             """
         let deadline = ContinuousClock.now + (wait?.timeout ?? .zero)
         while true {

@@ -42,7 +42,11 @@ extension BillingService {
     /// Refuses to start when `configuration`, used for work that needs a server session of its own
     /// (the projector's lease and `LISTEN`, the migrations' lock), leads to a pooler in transaction
     /// mode. A database that cannot be reached now is let through: the projector waits for it.
-    public static func requireSession(_ configuration: PostgresConfiguration, named name: String, for work: String, logger: Logger) async throws {
+    /// Returns whether the check ran (and so found sessions kept).
+    @discardableResult
+    public static func requireSession(
+        _ configuration: PostgresConfiguration, named name: String, for work: String, logger: Logger
+    ) async throws -> Bool {
         let shared: Bool
         do {
             shared = try await PostgresSessionProbe.sharesSessions(configuration, logger: logger)
@@ -50,9 +54,9 @@ extension BillingService {
             logger.warning(
                 "could not check that \(name) keeps sessions (it must not be a pooler in transaction mode)",
                 metadata: ["error": "\(error)"])
-            return
+            return false
         }
-        guard shared else { return }
+        guard shared else { return true }
         throw ServeSetupError(
             code: .sessionPooled,
             message: "\(work) needs a database session of its own, but \(name) (\(configuration.redactedDescription)) "

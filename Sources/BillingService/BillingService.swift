@@ -81,12 +81,17 @@ public enum BillingService {
         if let sessionDatabase = settings.sessionDatabase {
             warnUnlessPrimaryIsChosen(sessionDatabase, named: "SESSION_DATABASE_URL", logger: logger)
         }
+        var sessionsKept = false
         if settings.roles.contains(.projector) {
-            try await requireSession(session, named: sessionName, for: "the projector", logger: logger)
+            sessionsKept = try await requireSession(session, named: sessionName, for: "the projector", logger: logger)
         } else if settings.migrate {
-            try await requireSession(session, named: sessionName, for: "migrating at start-up (or run with --no-migrate)", logger: logger)
+            sessionsKept = try await requireSession(
+                session, named: sessionName, for: "migrating at start-up (or run with --no-migrate)", logger: logger)
         }
-        let database = await pooled(settings.database, settings.preparedStatements, named: "DATABASE_URL", logger: logger)
+        // When that check already probed DATABASE_URL itself, `auto` needs no second probe.
+        let probed = sessionsKept && settings.sessionDatabase == nil && settings.preparedStatements == .auto
+        let database =
+            probed ? settings.database : await pooled(settings.database, settings.preparedStatements, named: "DATABASE_URL", logger: logger)
         let pool = PostgresPool(configuration: database, options: settings.poolOptions, logger: logger)
         let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger)
         if settings.migrate {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A minimal HTTP/1.1 client over a blocking socket, one connection per request
 /// (`Connection: close`), run on a Dispatch thread so many can be in flight without holding the
@@ -103,21 +104,27 @@ public enum RawHTTP {
         return Response(status: status, headers: headers, body: body)
     }
 
-    /// A TCP port nobody listens on right now (bound and released; a race with another process is
-    /// possible but unlikely).
+    /// A TCP port nobody listens on right now, below the kernel's ephemeral range: a port the kernel
+    /// handed out for a bind to port 0 (another test's server) or an outgoing connection could be
+    /// handed out again at once, and two servers of concurrent tests once met on one (each request
+    /// of one test reached the other's). Random in 20000–31999, bindable, never twice per process.
     public static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                _ = bind(fd, pointer, length)
-                return getsockname(fd, pointer, &length)
+        while true {
+            let port = Int.random(in: 20000..<32000)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
+            if bound == 0 { return port }
         }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
+
+    /// Ports ``freePort()`` has returned in this process.
+    private static let handedOut = Mutex<Set<Int>>([])
 }

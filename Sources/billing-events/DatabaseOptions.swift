@@ -27,17 +27,18 @@ struct DatabaseOptions: ParsableArguments {
     var poolSize: Int?
 
     /// The connection settings, starting the embedded cluster when no URL is given. Operator
-    /// commands (`session`) prefer `SESSION_DATABASE_URL` to `DATABASE_URL`: they need a session of
-    /// their own (advisory locks, temporary tables), which a pooler in transaction mode cannot give.
-    func resolve(logger: Logger, session: Bool = true) async throws -> PostgresConfiguration {
+    /// commands (`session`) prefer `SESSION_DATABASE_URL` to `DATABASE_URL`; those whose `work`
+    /// needs a session of its own (advisory locks across statements, temporary tables) refuse a URL
+    /// that leads to a pooler in transaction mode.
+    func resolve(logger: Logger, session: Bool = true, sessionWork work: String? = nil) async throws -> PostgresConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let sessionURL = session ? environment["SESSION_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } : nil
         if let url = databaseURL ?? sessionURL ?? environment["DATABASE_URL"], !url.isEmpty {
             let configuration = PostgresConfiguration(connectionString: url)
             try configuration.validate()
-            if session {
+            if let work {
                 let name = databaseURL != nil ? "--database-url" : sessionURL != nil ? "SESSION_DATABASE_URL" : "DATABASE_URL"
-                try await BillingService.requireSession(configuration, named: name, for: "this command", logger: logger)
+                try await BillingService.requireSession(configuration, named: name, for: work, logger: logger)
             }
             logger.info("using database", metadata: ["database": "\(configuration.redactedDescription)"])
             return configuration

@@ -63,7 +63,7 @@ struct Projections: AsyncParsableCommand {
             var parked = 0
             try await reportingErrors {
                 let logger = makeLogger()
-                let configuration = try await database.resolve(logger: logger)
+                let configuration = try await database.resolve(logger: logger, sessionWork: "projections rebuild")
                 for projection in name.flatMap(Projection.named).map({ [$0] }) ?? Projection.all {
                     let report = try await ProjectionRebuilder.rebuild(projection, configuration: configuration, batchSize: batchSize, logger: logger)
                     let seconds = Double(report.elapsed.components.seconds) + Double(report.elapsed.components.attoseconds) / 1e18

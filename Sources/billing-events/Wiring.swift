@@ -31,16 +31,17 @@ func runServe(_ settings: ServeSettings, logger: Logger) async throws {
     logger.info("stopped")
 }
 
-/// Runs an operator command's body with a small pool, closed afterwards.
-func withPool(_ database: DatabaseOptions, _ body: (PostgresPool) async throws -> Void) async throws {
+/// Runs an operator command's body with a small pool, closed afterwards; `sessionWork` names a
+/// command that needs a session of its own (see ``DatabaseOptions/resolve(logger:session:sessionWork:)``).
+func withPool(_ database: DatabaseOptions, sessionWork: String? = nil, _ body: (PostgresPool) async throws -> Void) async throws {
     let logger = makeLogger()
-    let configuration = try await database.resolve(logger: logger)
+    let configuration = try await database.resolve(logger: logger, sessionWork: sessionWork)
     try await PostgresPool.withPool(configuration, options: .init(maxConnections: 2), logger: logger, body)
 }
 
 /// Applies pending migrations, or only reports them.
 func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
-    try await withPool(database) { pool in
+    try await withPool(database, sessionWork: statusOnly ? nil : "migrate") { pool in
         let runner = MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: makeLogger())
         if statusOnly {
             let status = try await runner.status()
@@ -62,7 +63,7 @@ func runBackfill(files: [String], options: BackfillOptions, database: DatabaseOp
     let logger = makeLogger()
     var configuration: PostgresConfiguration?
     if let database {
-        try await withPool(database) { pool in
+        try await withPool(database, sessionWork: "backfill") { pool in
             try await MigrationRunner(pool: pool, migrations: try Migration.bundled(), logger: logger).migrate()
             configuration = pool.configuration
         }

@@ -444,6 +444,10 @@ def pgbouncer_transactions(ctx):
         migrate = command(ctx.binary, pooled, "migrate")
         if migrate.returncode == 0 or "pooler in transaction" not in migrate.stderr:
             raise Failure(f"billing-events migrate through pgbouncer exited {migrate.returncode}: {migrate.stderr.strip()[-300:]}")
+        # Commands without session state work through it.
+        listed = command(ctx.binary, pooled, "api-keys", "list")
+        if listed.returncode != 0 or "pgbouncer" not in listed.stdout:
+            raise Failure(f"billing-events api-keys list through pgbouncer exited {listed.returncode}: {listed.stderr.strip()[-300:]}")
         # Receivers and the API alone, without migrating, need no session.
         plain = down.add(TopologyService(ctx.binary, pooled, root, role="receiver,api", args=["--no-migrate"], name="no-migrate-pooled"))
         if wait_exit_or_ready(plain, 60) != "ready":

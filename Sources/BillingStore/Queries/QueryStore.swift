@@ -32,6 +32,8 @@ public struct QueryStore: Sendable {
             """
         let deadline = ContinuousClock.now + (wait?.timeout ?? .zero)
         while true {
+            // .some(nil): the key was refused; nil: the position is not reached yet (only with a wait,
+            // since `reached` is the constant true otherwise).
             let read: Authorized<T>?? = try await pool.perform { connection in
                 let rows = try connection.execute(statement).rows
                 guard let first = rows.first else { return .some(nil) }
@@ -42,7 +44,7 @@ public struct QueryStore: Sendable {
                     value: try decode(rows))
             }
             if let read { return read }
-            guard let wait else { return nil }
+            guard let wait else { return nil }  // unreachable: without a wait every read is reached
             guard ContinuousClock.now < deadline else { throw PositionWait.NotReached(position: wait.position, timeout: wait.timeout) }
             try await Task.sleep(for: .milliseconds(25))
         }

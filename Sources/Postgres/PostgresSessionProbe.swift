@@ -11,19 +11,28 @@ public enum PostgresSessionProbe {
     /// PgBouncer hands the most recently released server connection out first, so in transaction
     /// mode the second connection's transaction gets the first one's session and the first then
     /// needs another; other clients' traffic can hide that once, hence several tries. A server that
-    /// refuses the probe's transaction (statement mode) counts as sharing. Errors that say the
-    /// database cannot be reached are thrown: then nobody can tell.
+    /// refuses the probe's transaction (statement mode) counts as sharing. A try that cannot reach
+    /// the database (a connect that times out on a loaded host) is tried again; when no try reached
+    /// it, the last such error is thrown: then nobody can tell.
     public static func sharesSessions(_ configuration: PostgresConfiguration, attempts: Int = 3, logger: Logger) async throws -> Bool {
         var probe = configuration
         probe.statementCacheCapacity = 0
         probe.connectTimeout = min(configuration.connectTimeout, 3)
+        var reached = false
+        var unreachable: (any Error)?
         for _ in 0..<max(1, attempts) {
             do {
                 if try await lendsSessions(probe, logger: logger) { return true }
+                reached = true
             } catch let error where PostgresError.cause(of: error).map(refusesTransactions) ?? false {
                 return true
+            } catch {
+                guard PostgresError.cause(of: error) != nil else { throw error }
+                unreachable = error
+                try await Task.sleep(for: .milliseconds(100))
             }
         }
+        if !reached, let unreachable { throw unreachable }
         return false
     }
 

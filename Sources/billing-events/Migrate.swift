@@ -3,7 +3,9 @@ import ArgumentParser
 /// `billing-events migrate`: applies pending migrations once, safe with many instances.
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply pending database migrations (under an advisory lock; safe to run from many instances).")
+        abstract:
+            "Apply pending database migrations (under an advisory lock; safe to run from many instances), then create the log partitions of this month and the next two."
+    )
 
     @OptionGroup var database: DatabaseOptions
 

@@ -53,6 +53,8 @@ func runMigrate(database: DatabaseOptions, statusOnly: Bool) async throws {
         } else {
             let applied = try await runner.migrate()
             print(applied.isEmpty ? "database is up to date" : "applied \(applied.map(\.name).joined(separator: ", "))")
+            let created = try await pool.perform { try EventPartitions.ensure(on: $0) }
+            if created > 0 { print("created \(created) log partition\(created == 1 ? "" : "s")") }
         }
     }
 }

@@ -198,7 +198,8 @@ import Testing
             .decodeColumn(String.self)
             #expect(
                 views == [
-                    "backfills", "customers", "deliveries", "event_signatures", "events", "freshness", "payment_history", "payments", "quarantine",
+                    "backfills", "customers", "deliveries", "event_months", "event_signatures", "events", "freshness", "payment_history", "payments",
+                    "quarantine",
                     "refunds",
                     "subscription_history", "subscriptions", "wallet_balance_history", "wallet_transactions", "wallets",
                 ])

@@ -227,7 +227,9 @@ public struct BackfillImporter: Sendable {
         _ staged: BackfillStagedBatch, checkpoint id: Int64, run: Int64, from: Int64, rejectsBytes: Int64, on connection: PostgresConnection
     ) async throws -> BackfillCounts {
         try await connection.perform { connection in
-            try connection.transaction(retryingConflicts: 5) {
+            // Its own transaction, before the batch's: history lands in its months' partitions.
+            try EventPartitions.ensure(monthsOf: staged.months, on: connection)
+            return try connection.transaction(retryingConflicts: 5) {
                 let (inserted, snapshots) = try BackfillStaging.merge(staged, on: connection)
                 let counts = Self.counts(of: staged, inserted: inserted, snapshots: snapshots)
                 try BackfillCheckpoint.advance(

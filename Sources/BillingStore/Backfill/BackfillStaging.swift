@@ -42,6 +42,8 @@ struct BackfillStagedBatch: Sendable {
     var lastLine: Int
     /// File bytes read when the batch was cut (progress).
     var fileBytesRead: Int64
+    /// The months (UTC) of the valid records' event times: their log partitions.
+    var months: Set<Date>
 }
 
 /// The staging table and the merge into the log: each batch is COPYed (binary) into a temporary
@@ -77,17 +79,15 @@ enum BackfillStaging {
         return BackfillStagedBatch(
             copyData: copy.bytes, rows: Int64(items.count), rejects: rejects, read: Int64(batch.records.count),
             recordsEnd: batch.firstRecord + Int64(batch.records.count), lastLine: batch.records.last?.line ?? 0,
-            fileBytesRead: batch.fileBytesRead)
+            fileBytesRead: batch.fileBytesRead,
+            months: Set(items.map { EventPartitions.month(of: $0.event.occurredAt ?? $0.delivery.receivedAt) }))
     }
 
     /// Loads `batch` into the log; returns the events inserted and the snapshots among them.
     static func merge(_ batch: BackfillStagedBatch, on connection: isolated PostgresConnection) throws -> (inserted: Int64, snapshots: Int64) {
         guard batch.rows > 0 else { return (0, 0) }
         try connection.copyIn(EventsTable.copyStaging, data: batch.copyData)
-        var count: PostgresQuery = "WITH inserted AS ("
-        count.append(EventsTable.mergeStaging)
-        count.append(") SELECT count(*)::int8, (count(*) FILTER (WHERE channel = 'snapshot'))::int8 FROM inserted")
-        let row = try connection.execute(count).rows[0]
+        let row = try connection.execute(EventsTable.mergeStaging).rows[0]
         return try row.decode((Int64, Int64).self)
     }
 }

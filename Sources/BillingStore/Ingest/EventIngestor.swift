@@ -72,7 +72,8 @@ public actor EventIngestor: Service {
         trimRecords()
     }
 
-    /// Flushes the delivery log every second and prunes it every minute; on graceful shutdown
+    /// Flushes the delivery log every second, prunes it and checks the log's partitions every
+    /// minute; on graceful shutdown
     /// (after the HTTP server stopped) writes what is left.
     public nonisolated func run() async throws {
         var tick = 0
@@ -80,7 +81,10 @@ public actor EventIngestor: Service {
             try? await Task.sleep(for: .seconds(1))
             await flush()
             tick += 1
-            if tick % 60 == 1 { await prune() }
+            if tick % 60 == 1 {
+                await prune()
+                await maintainPartitions()
+            }
         }
         await flush()
     }
@@ -155,6 +159,22 @@ public actor EventIngestor: Service {
     public func pruneDeliveryLog() async throws -> Int {
         let keep = options.deliveryLogLimit
         return try await pool.perform { connection in try EventLog.pruneDeliveries(keep: keep, on: connection) }
+    }
+
+    /// Creates the log partitions of this month and the next two, and drains the default
+    /// partition into the partitions of its months (the run loop does this every minute).
+    @discardableResult
+    public func ensurePartitions() async throws -> Int {
+        try await pool.perform { connection in try EventPartitions.ensure(on: connection) }
+    }
+
+    private func maintainPartitions() async {
+        do {
+            let created = try await ensurePartitions()
+            if created > 0 { logger.info("created log partitions", metadata: ["created": "\(created)"]) }
+        } catch {
+            logger.warning("log partitions not checked", metadata: ["error": "\(error)"])
+        }
     }
 
     private func prune() async {

@@ -6,7 +6,7 @@ import Postgres
 /// connection the caller holds (usually inside a transaction), synchronously on its thread.
 enum EventLog {
     /// Appends an event; nil when the log already holds it (a unique key or, for Flexprice, the
-    /// redelivery window of an identical body matched: `events_flexprice_redelivery`).
+    /// redelivery window of an identical body matched: `billing.event_keys`).
     static func insert(
         _ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection
     ) throws -> (id: UUID, position: Int64)? {
@@ -15,16 +15,17 @@ enum EventLog {
     }
 
     /// The stored event an insert collided with: same dedupe key, or (Flexprice) the same body of
-    /// the same type whose message time lies within the redelivery window of this one's.
+    /// the same type whose message time lies within the redelivery window of this one's. Read from
+    /// the key table, which keeps the keys of archived months too.
     static func existing(
         _ event: NormalizedEvent, _ delivery: IncomingDelivery, on connection: isolated PostgresConnection
     ) throws -> (id: UUID, position: Int64)? {
         var query: PostgresQuery =
-            "SELECT id, position FROM billing.events WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)"
+            "SELECT event_id, position FROM billing.event_keys WHERE provider = \(event.provider.rawValue) AND dedupe_key = \(event.dedupeKey)"
         if event.provider == .flexprice {
             query.append(
                 """
-                 UNION ALL SELECT id, position FROM billing.events
+                 UNION ALL SELECT event_id, position FROM billing.event_keys
                 WHERE provider = 'flexprice' AND environment = \(event.environment.rawValue) AND event_type = \(event.eventType)
                   AND body_sha256 = \(Data(delivery.bodySHA256))
                   AND billing.flexprice_redelivery_window(occurred_at) && billing.flexprice_redelivery_window(\(event.occurredAt))

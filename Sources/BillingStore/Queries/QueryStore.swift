@@ -99,7 +99,7 @@ public struct QueryStore: Sendable {
         let query: PostgresQuery = """
             SELECT \(Self.position), t.json, t.body FROM (SELECT 1) AS one LEFT JOIN LATERAL (
                 SELECT \(ListResource.events.json)::text AS json, ltrim(convert_from(t.raw_body, 'UTF8'), U&'\\FEFF') AS body
-                FROM billing.events t WHERE t.id = \(id)) AS t ON true
+                FROM billing.events t WHERE \(EventsTable.located(id))) AS t ON true
             """
         return try await authorized(key, query, after: wait) { rows in
             let position = try rows[0].decode(Int64?.self, at: 0) ?? 0
@@ -134,7 +134,8 @@ public struct QueryStore: Sendable {
 
     /// The exact body of event `id`, as received, for the API key `key`.
     public func rawPayload(event id: UUID, key: [UInt8], after wait: PositionWait? = nil) async throws -> Authorized<[UInt8]?>? {
-        try await authorized(key, "SELECT (SELECT raw_body FROM billing.events WHERE id = \(id)) AS raw_body", after: wait) { rows in
+        try await authorized(key, "SELECT (SELECT raw_body FROM billing.events t WHERE \(EventsTable.located(id))) AS raw_body", after: wait) {
+            rows in
             try rows[0].decode(Data?.self, at: 0).map(Array.init)
         }
     }

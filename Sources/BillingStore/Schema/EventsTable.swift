@@ -50,16 +50,14 @@ enum EventsTable {
         ]
     }
 
-    /// `INSERT … VALUES (…) ON CONFLICT DO NOTHING RETURNING id, position` of one event, every
-    /// value bound.
+    /// Appends one event, every value bound, returning its `id, position`; no row when the log
+    /// already holds it (see ``append(from:returning:)``).
     static func insert(_ event: NormalizedEvent, _ delivery: IncomingDelivery) -> PostgresQuery {
         // Built as one interpolation (no renumbering): the hot path of every webhook, and the same
         // text each time, so the prepared statement is reused.
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 512, interpolationCount: written.count)
-        sql.appendLiteral("INSERT INTO billing.events (")
-        sql.appendInterpolation(columnList)
-        sql.appendLiteral(") VALUES (")
-        for (index, value) in values(event, delivery).enumerated() {
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 1024, interpolationCount: written.count)
+        sql.appendLiteral("SELECT ")
+        for (index, (column, value)) in zip(written, values(event, delivery)).enumerated() {
             if index > 0 { sql.appendLiteral(", ") }
             switch value {
             case let .uuid(id): sql.appendInterpolation(id)
@@ -71,9 +69,18 @@ enum EventsTable {
                 sql.appendLiteral("::numeric")
             case let .json(text): sql.appendInterpolation(PostgresJSONB(text))
             }
+            sql.appendLiteral(" AS ")
+            sql.appendInterpolation(identifier: column.name)
         }
-        sql.appendLiteral(") ON CONFLICT DO NOTHING RETURNING id, position")
-        return PostgresQuery(stringInterpolation: sql)
+        return append(from: PostgresQuery(stringInterpolation: sql), returning: "id, position")
+    }
+    /// The condition that selects event `id` as `t`: through the key table, which gives its
+    /// position and event time, so only its month's partition is read (by `events_position`).
+    static func located(_ id: UUID) -> PostgresQuery {
+        """
+        t.position = (SELECT k.position FROM billing.event_keys k WHERE k.event_id = \(id))
+        AND billing.event_time(t.occurred_at, t.received_at) = (SELECT k.event_time FROM billing.event_keys k WHERE k.event_id = \(id))
+        """
     }
 
     /// Appends one event as a binary COPY row of the staging table.
@@ -102,16 +109,54 @@ enum EventsTable {
         "COPY pg_temp.backfill_staging (\(columnList)) FROM STDIN (FORMAT binary)"
     }
 
-    /// Moves the staged rows into the log (duplicates skipped), returning the `channel` of each
-    /// inserted row.
+    /// Moves the staged rows into the log (duplicates skipped), returning how many went in and how
+    /// many of those are snapshots. Of rows with one key, the first staged is the one kept.
     static var mergeStaging: PostgresQuery {
         let casts = written.map { (column: Column) -> PostgresQuery in
             column.type == column.stagedType ? "\(identifier: column.name)" : "\(identifier: column.name)::\(column.type.sql)"
         }
+        return append(
+            from: """
+                SELECT DISTINCT ON (provider, dedupe_key) ctid AS staged, \(PostgresQuery.joined(casts, separator: ", "))
+                FROM pg_temp.backfill_staging ORDER BY provider, dedupe_key, ctid
+                """,
+            returning: "channel", order: "staged",
+            select: "SELECT count(*)::int8, (count(*) FILTER (WHERE channel = 'snapshot'))::int8 FROM inserted")
+    }
+
+    /// The one way an event enters the log: its keys first into `billing.event_keys` (the log is
+    /// partitioned by month, so its own indexes cannot be unique across months), each with the
+    /// next position; the events whose keys went in then into `billing.events` with those
+    /// positions, in one statement. A key that is already there (same provider and dedupe key,
+    /// same event id, or for Flexprice an identical body of the same type within the redelivery
+    /// window) leaves its event out. `rows` selects the ``written`` columns, one row per key,
+    /// optionally with a column `order` that orders the positions; `select` reads the inserted
+    /// events' `returning` columns from `inserted`.
+    private static func append(
+        from rows: PostgresQuery, returning: PostgresQuery, order: PostgresQuery? = nil, select: PostgresQuery = "SELECT * FROM inserted"
+    ) -> PostgresQuery {
+        let ordered: PostgresQuery = order.map { " ORDER BY \($0)" } ?? ""
         return """
-            INSERT INTO billing.events (\(columnList)) SELECT \(PostgresQuery.joined(casts, separator: ", ")) FROM pg_temp.backfill_staging
-            ON CONFLICT DO NOTHING RETURNING channel
+            WITH incoming AS (\(rows)),
+            key AS (
+                INSERT INTO billing.event_keys (provider, dedupe_key, event_id, position, event_time, environment, event_type, body_sha256,
+                    occurred_at)
+                SELECT provider, dedupe_key, id, nextval('billing.event_positions'), billing.event_time(occurred_at, received_at),
+                    \(flexprice("environment")), \(flexprice("event_type")), \(flexprice("body_sha256")), \(flexprice("occurred_at"))
+                FROM incoming\(ordered)
+                ON CONFLICT DO NOTHING RETURNING provider, dedupe_key, position),
+            inserted AS (
+                INSERT INTO billing.events (position, \(columnList))
+                SELECT key.position, \(PostgresQuery.joined(written.map { "incoming.\(identifier: $0.name)" }, separator: ", "))
+                FROM incoming JOIN key USING (provider, dedupe_key)
+                RETURNING \(returning))
+            \(select)
             """
+    }
+
+    /// A key-table column only Flexprice's redelivery window needs, NULL for other providers.
+    private static func flexprice(_ column: String) -> PostgresQuery {
+        "CASE WHEN provider = 'flexprice' THEN \(identifier: column) END"
     }
 
     private static let columnList = PostgresQuery.joined(written.map { "\(identifier: $0.name)" }, separator: ", ")

@@ -26,15 +26,20 @@ public struct GeneratedDelivery: Sendable, Hashable {
 /// deliberate ties (same "as of", different status) to exercise the tie-break.
 public struct HistoryGenerator {
     private var state: UInt64
-    private var clock: Int64 = 1_780_000_000_000
+    private var clock: Int64
     private let tag: String
     private var entityCount = 0
 
-    /// A generator for `seed`.
-    public init(seed: UInt64) {
+    /// A generator for `seed` whose history starts at `start` (Unix milliseconds; 2026-05-28 by
+    /// default) and moves on by up to `step` milliseconds per entity.
+    public init(seed: UInt64, start: Int64 = 1_780_000_000_000, step: Int64 = 60_000) {
         state = seed &+ 0x9E37_79B9_7F4A_7C15
         tag = String(seed, radix: 36)
+        clock = start
+        self.step = step
     }
+
+    private let step: Int64
 
     /// SplitMix64.
     public mutating func next() -> UInt64 {
@@ -86,7 +91,7 @@ public struct HistoryGenerator {
         for _ in 0..<entities {
             let index = entityCount
             entityCount += 1
-            clock += Int64(int(0...60_000))
+            clock += Int64(int(0...Int(step)))
             let environment = chance(70) ? "live" : "test"
             switch int(0...6) {
             case 0: deliveries += mintcashPayment(index, environment)

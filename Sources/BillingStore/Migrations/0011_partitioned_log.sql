@@ -110,6 +110,9 @@ CREATE TABLE billing.event_archives (
     bytes        bigint NOT NULL,
     archived_at  timestamptz NOT NULL DEFAULT now(),
     archived_by  text NOT NULL,
+    -- The archive snapshot holds this month's events up to here; a later event of the month has a
+    -- higher position (the partition was locked while archiving) and is replayed by a rebuild.
+    last_position bigint NOT NULL,
     restored_at  timestamptz
 );
 COMMENT ON TABLE billing.event_archives IS 'Months of the log written to an archive file by billing-events archive and dropped';

@@ -33,12 +33,14 @@ enum ProjectionBatch {
     }
 
     /// Folds and applies up to `limit` events after `checkpoint` into `schema` (its read-model
-    /// tables and its `projection_dead_letters`).
+    /// tables and its `projection_dead_letters`); `filter` narrows the projection's events further
+    /// (a rebuild leaves out what the archive snapshot holds; an archive folds one month).
     static func run(
         _ projection: Projection, after checkpoint: LogCheckpoint, limit: Int, schema: String, policy: Policy,
-        on connection: isolated PostgresConnection
+        filter: PostgresQuery = "true", on connection: isolated PostgresConnection
     ) throws -> ProjectionBatchResult {
-        let scan = try EventLogReader.scan(after: checkpoint, limit: limit, filter: projection.eventFilter, on: connection)
+        let scan = try EventLogReader.scan(
+            after: checkpoint, limit: limit, filter: "\(projection.eventFilter) AND \(filter)", on: connection)
         var result = ProjectionBatchResult(checkpoint: checkpoint, exhausted: scan.events.count < limit, heldBack: scan.heldBack)
         var writes: [ReadModelWrite] = []
         var errors: [UUID: String] = [:]

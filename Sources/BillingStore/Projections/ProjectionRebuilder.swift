@@ -3,10 +3,12 @@ import Foundation
 import Logging
 import Postgres
 
-/// Replays the whole log into fresh copies of a projection's tables (session-private temporary
+/// Replays the log into fresh copies of a projection's tables (session-private temporary
 /// tables, so a crashed rebuild leaves nothing behind), then swaps them in with one transaction
 /// that also moves the checkpoint: readers see the old rows until the commit and the new ones
 /// after, and the live runner (paused by the batch lock during the swap) continues from there.
+/// When months were archived, the copies start from the archive snapshot (the read models of
+/// every archived event) and the replay leaves those events out, restored ones included.
 public enum ProjectionRebuilder {
     /// What a rebuild did.
     public struct Report: Sendable {
@@ -36,11 +38,13 @@ public enum ProjectionRebuilder {
 
     private static func rebuild(_ projection: Projection, batchSize: Int, on connection: isolated PostgresConnection) throws -> Report {
         try createScratchTables(projection.tables, on: connection)
+        try ArchiveSnapshot.seed(projection.tables, on: connection)
         var report = Report(projection: projection, applied: 0, deadLetters: 0, checkpoint: .start, elapsed: .zero)
-        try catchUp(&report, batchSize: batchSize, inTransaction: false, on: connection)
+        let filter = ArchiveSnapshot.notCovered
+        try catchUp(&report, batchSize: batchSize, inTransaction: false, filter: filter, on: connection)
         try connection.transaction {
             try ProjectionRunner.lockBatches(of: projection, on: connection)
-            try catchUp(&report, batchSize: batchSize, inTransaction: true, on: connection)
+            try catchUp(&report, batchSize: batchSize, inTransaction: true, filter: filter, on: connection)
             for table in scratchTables(projection.tables) where table != "projection_dead_letters" {
                 try connection.execute("DELETE FROM billing.\(identifier: table)")
                 try connection.execute("INSERT INTO billing.\(identifier: table) SELECT * FROM pg_temp.\(identifier: table)")
@@ -75,10 +79,12 @@ public enum ProjectionRebuilder {
         }
     }
 
-    /// Applies batches until the log below the horizon is exhausted. Rebuilds do not retry: the
-    /// fold is deterministic, so a failing event is parked at once (as the live runner would after
-    /// its retries).
-    private static func catchUp(_ report: inout Report, batchSize: Int, inTransaction: Bool, on connection: isolated PostgresConnection) throws {
+    /// Applies batches of the events `filter` selects until the log below the horizon is
+    /// exhausted. Rebuilds do not retry: the fold is deterministic, so a failing event is parked
+    /// at once (as the live runner would after its retries).
+    static func catchUp(
+        _ report: inout Report, batchSize: Int, inTransaction: Bool, filter: PostgresQuery, on connection: isolated PostgresConnection
+    ) throws {
         let policy = ProjectionBatch.Policy(maxAttempts: 1)
         var singleSteps = 0
         while true {
@@ -86,7 +92,8 @@ public enum ProjectionRebuilder {
             let checkpoint = report.checkpoint
             let projection = report.projection
             let run = { () throws -> ProjectionBatchResult in
-                try ProjectionBatch.run(projection, after: checkpoint, limit: limit, schema: "pg_temp", policy: policy, on: connection)
+                try ProjectionBatch.run(
+                    projection, after: checkpoint, limit: limit, schema: "pg_temp", policy: policy, filter: filter, on: connection)
             }
             let result = inTransaction ? try run() : try connection.transaction(run)
             singleSteps = result.split ? batchSize : max(0, singleSteps - 1)

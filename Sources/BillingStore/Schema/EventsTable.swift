@@ -139,12 +139,8 @@ enum EventsTable {
         return """
             WITH incoming AS (\(rows)),
             key AS (
-                INSERT INTO billing.event_keys (provider, dedupe_key, event_id, position, event_time, environment, event_type, body_sha256,
-                    occurred_at)
-                SELECT provider, dedupe_key, id, nextval('billing.event_positions'), billing.event_time(occurred_at, received_at),
-                    \(flexprice("environment")), \(flexprice("event_type")), \(flexprice("body_sha256")), \(flexprice("occurred_at"))
-                FROM incoming\(ordered)
-                ON CONFLICT DO NOTHING RETURNING provider, dedupe_key, position),
+                \(keys(from: "incoming\(ordered)", position: "nextval('billing.event_positions')"))
+                RETURNING provider, dedupe_key, position),
             inserted AS (
                 INSERT INTO billing.events (position, \(columnList))
                 SELECT key.position, \(PostgresQuery.joined(written.map { "incoming.\(identifier: $0.name)" }, separator: ", "))
@@ -152,6 +148,19 @@ enum EventsTable {
                 RETURNING \(returning))
             \(select)
             """
+    }
+
+    /// `INSERT INTO billing.event_keys … ON CONFLICT DO NOTHING` of the events `source` selects
+    /// (with the ``written`` columns), each at `position`. The one home of the key table's columns.
+    static func keys(from source: PostgresQuery, position: PostgresQuery) -> PostgresQuery {
+        """
+        INSERT INTO billing.event_keys (provider, dedupe_key, event_id, position, event_time, environment, event_type, body_sha256,
+            occurred_at)
+        SELECT provider, dedupe_key, id, \(position), billing.event_time(occurred_at, received_at),
+            \(flexprice("environment")), \(flexprice("event_type")), \(flexprice("body_sha256")), \(flexprice("occurred_at"))
+        FROM \(source)
+        ON CONFLICT DO NOTHING
+        """
     }
 
     /// A key-table column only Flexprice's redelivery window needs, NULL for other providers.

@@ -15,6 +15,8 @@ import Testing
 
     /// 60,000 events of about 1 KB and 30,000 customers and payments: a third each per provider
     /// (payments: MintCash and Flexprice), one in ten `test`; MintCash and `test` rows a year older.
+    /// The events span 7 months from each start, so the log's pages merge many partitions (whose
+    /// rows share `ctid`s: a page that read rows again by `ctid` returned other months' rows).
     static let seed = """
         INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id,
             occurred_at, as_of, dedupe_key, body_sha256, raw_body, channel, received_at)
@@ -23,9 +25,10 @@ import Testing
             'webhook', s.at
         FROM generate_series(1, 60000) AS g, LATERAL (
             SELECT p AS provider, e AS environment,
-                CASE WHEN p = 'mintcash' OR e = 'test' THEN timestamptz '2025-01-01' ELSE timestamptz '2026-01-01' END + g * interval '1 s' AS at
+                CASE WHEN p = 'mintcash' OR e = 'test' THEN timestamptz '2025-01-01' ELSE timestamptz '2026-01-01' END + g * interval '5 min' AS at
             FROM (SELECT (ARRAY['flexprice', 'mintcash', 'mintfax'])[1 + g % 3] AS p, CASE WHEN g % 10 = 0 THEN 'test' ELSE 'live' END AS e) AS x
         ) AS s;
+        SELECT billing.ensure_event_partitions();
         INSERT INTO billing.customers (id, provider, environment, provider_id, email, metadata, first_seen_at, updated_at, created_at)
         SELECT billing.read_model_id('customers', s.provider, s.environment, 'c' || g), s.provider, s.environment, 'c' || g,
             'u' || g || '@example.com', jsonb_build_object('note', repeat('m', 800)), s.at, s.at, s.at

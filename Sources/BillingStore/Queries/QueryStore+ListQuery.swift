@@ -10,7 +10,10 @@ extension QueryStore {
     /// the parent's one pair, else every provider (or the one asked for) in every environment (or
     /// the one asked for). One pair is one ordered index scan. Several are merged: each pair's page
     /// of keys from its own index, in order; the first `limit + 1` of them overall; then only those
-    /// rows are read again, by their `ctid` within this statement, to build their JSON.
+    /// rows are read again, by their keys, to build their JSON. Not by `ctid`: in the partitioned
+    /// log two partitions hold rows with the same `ctid`; the time key (for events, the partition
+    /// key) prunes the second read to one partition and the tiebreak key (an id, a position)
+    /// finds the row there by its index.
     public static func listQuery(_ resource: ListResource, _ request: ListRequest, scope: UUID? = nil) -> PostgresQuery {
         var conditions: [PostgresQuery] = []
         // The pairs are literals: a prepared statement's cached generic plan must still see them.
@@ -74,14 +77,14 @@ extension QueryStore {
         } else {
             let keys = PostgresQuery.joined(
                 pairs.map {
-                    "(\(pairPage($0, columns: "\(resource.timeKey) AS time_key, \(resource.tiebreakKey) AS tiebreak_key, t.ctid AS row")))"
+                    "(\(pairPage($0, columns: "\(resource.timeKey) AS time_key, \(resource.tiebreakKey) AS tiebreak_key")))"
                 }, separator: " UNION ALL ")
             page = """
                 SELECT \(resource.json)::text AS json, (extract(epoch FROM keys.time_key) * 1000000)::bigint AS key_time,
                        keys.tiebreak_key::text AS key_tiebreak
                 FROM (\(keys)
                       ORDER BY time_key \(direction), tiebreak_key \(direction) LIMIT \(literal: limit)) AS keys
-                JOIN \(resource.from) ON t.ctid = keys.row
+                JOIN \(resource.from) ON \(resource.timeKey) = keys.time_key AND \(resource.tiebreakKey) = keys.tiebreak_key
                 ORDER BY keys.time_key \(direction), keys.tiebreak_key \(direction)
                 """
         }

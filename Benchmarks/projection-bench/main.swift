@@ -55,9 +55,9 @@ let events = try generate(seed: 1, count: eventCount)
 for chunk in stride(from: 0, to: events.count, by: 5000).map({ events[$0..<min($0 + 5000, events.count)] }) {
     try await pool.query(
         """
-        INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id,
+        INSERT INTO billing.events (position, id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id,
             occurred_at, as_of, amount, currency, dedupe_key, provider_event_id, body_sha256, raw_body, channel, received_at)
-        SELECT id, provider, environment, event_type, entity_kind, entity_id, customer_id, occurred_at, as_of, amount::numeric, currency,
+        SELECT nextval('billing.event_positions'), id, provider, environment, event_type, entity_kind, entity_id, customer_id, occurred_at, as_of, amount::numeric, currency,
             dedupe_key, provider_event_id, sha256(convert_to(body, 'UTF8')), convert_to(body, 'UTF8'), 'backfill', now()
         FROM unnest(\(chunk.map(\.0.id)), \(chunk.map(\.0.provider.rawValue)), \(chunk.map(\.0.environment.rawValue)),
             \(chunk.map(\.0.eventType)), \(chunk.map(\.0.entityKind.rawValue)), \(chunk.map(\.0.entityID)), \(chunk.map(\.0.customerID)),

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "Faults"))
 from harness import SECRETS, Cluster, Service, run_command  # noqa: E402
 
-binary = os.environ.get("BENCH_BINARY") or os.path.join(ROOT, "Benchmarks", ".build", "release", "billing-events")
+binary = os.environ.get("BENCH_BINARY") or os.path.join(ROOT, ".build", "release", "billing-events")
 sizes = [int(a) for a in sys.argv[1:]] or [1_000_000, 10_000_000]
 seconds = int(os.environ.get("BENCH_SECONDS", "10"))
 scratch = tempfile.mkdtemp(prefix="billing-events-scale-")

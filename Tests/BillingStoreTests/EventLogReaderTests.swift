@@ -10,9 +10,9 @@ import Testing
     private func insert(_ key: String, on connection: PostgresConnection) async throws -> Int64 {
         try await connection.query(
             """
-            INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, as_of, dedupe_key, body_sha256,
+            INSERT INTO billing.events (position, id, provider, environment, event_type, entity_kind, as_of, dedupe_key, body_sha256,
                 raw_body, channel, received_at)
-            VALUES (gen_random_uuid(), 'mintcash', 'live', 'payment.succeeded', 'payment', now(), \(key),
+            VALUES (nextval('billing.event_positions'), gen_random_uuid(), 'mintcash', 'live', 'payment.succeeded', 'payment', now(), \(key),
                 sha256(convert_to(\(key), 'UTF8')), convert_to(\(key), 'UTF8'), 'webhook', now())
             RETURNING position
             """

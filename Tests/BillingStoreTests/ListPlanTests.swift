@@ -18,9 +18,9 @@ import Testing
     /// The events span 7 months from each start, so the log's pages merge many partitions (whose
     /// rows share `ctid`s: a page that read rows again by `ctid` returned other months' rows).
     static let seed = """
-        INSERT INTO billing.events (id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id,
+        INSERT INTO billing.events (position, id, provider, environment, event_type, entity_kind, entity_provider_id, customer_provider_id,
             occurred_at, as_of, dedupe_key, body_sha256, raw_body, channel, received_at)
-        SELECT gen_random_uuid(), s.provider, s.environment, s.provider || (CASE WHEN g % 2 = 0 THEN '.paid' ELSE '.created' END), 'payment',
+        SELECT nextval('billing.event_positions'), gen_random_uuid(), s.provider, s.environment, s.provider || (CASE WHEN g % 2 = 0 THEN '.paid' ELSE '.created' END), 'payment',
             'e' || g, 'c' || (g % 300), s.at, s.at, 'k' || g, sha256(('b' || g)::bytea), convert_to(repeat('x', 1000) || g, 'UTF8'),
             'webhook', s.at
         FROM generate_series(1, 60000) AS g, LATERAL (

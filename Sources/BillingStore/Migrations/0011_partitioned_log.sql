@@ -71,7 +71,11 @@ ALTER INDEX billing.events_time_brin RENAME TO events_legacy_time_brin;
 
 CREATE TABLE billing.events (LIKE billing.events_legacy INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMMENTS)
     PARTITION BY RANGE (billing.event_time(occurred_at, received_at));
-ALTER TABLE billing.events ALTER COLUMN position SET DEFAULT nextval('billing.event_positions');
+-- No default position: every writer takes it from billing.event_positions with the event's key
+-- (EventsTable). A writer that predates this migration (an old receiver still running during a
+-- rolling upgrade) names no position, so its insert fails (23502) instead of storing an event
+-- without a key, which could duplicate one: its request fails, the provider retries, and an
+-- upgraded instance stores the event once.
 ALTER SEQUENCE billing.event_positions OWNED BY billing.events.position;
 COMMENT ON TABLE billing.events IS
     'Append-only log of verified provider events, one partition per month of event_time; raw_body is the exact request body';

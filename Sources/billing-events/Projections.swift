@@ -41,7 +41,7 @@ struct Projections: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replay the whole log into fresh read-model tables and swap them in atomically.",
             discussion: """
-                Runs beside a live service: readers see the old rows until the swap commits; the active projection runner pauses only during the swap and continues from the rebuilt checkpoint. Events that fail to fold are parked as dead letters (replacing the projection's earlier ones), so a rebuild after a fix re-processes them. Exits with status 1 when any event was parked.
+                Runs beside a live service: readers see the old rows until the swap commits; the active projection runner pauses only during the swap and continues from the rebuilt checkpoint. Events that fail to fold are parked as dead letters (replacing the projection's earlier ones), so a rebuild after a fix re-processes them. When months of the log were archived (`billing-events archive`), the rebuild starts from the archive snapshot (the read models of every archived event) and replays only the events it does not hold. Exits with status 1 when any event was parked.
                 """)
 
         @OptionGroup var database: DatabaseOptions

@@ -67,6 +67,10 @@ import Testing
                 "SELECT to_regclass('billing.events_2026_03') IS NULL AND to_regclass('billing.events_2026_05') IS NULL, count(*)::int8 FROM billing.event_keys"
             ).rows[0].decode((Bool, Int64).self)
             #expect(left.0 && left.1 == total)
+            let listed = try await pool.perform { try EventPartitions.list(exact: true, on: $0) }
+            let march = listed.first { $0.month == EventArchiver.firstDay(ofMonth: "2026-03") }
+            #expect(march?.table == nil && march?.archivedEvents == archived.first?.events && march?.archiveFile != nil)
+            #expect(listed.contains { $0.table == "events_default" && $0.counted && $0.events == 0 })
             for month in archived {
                 let contents = try EventArchiveFile.read(month.file)
                 #expect(contents.sha256 == month.sha256 && contents.sections.first?.rows == Int(month.events))

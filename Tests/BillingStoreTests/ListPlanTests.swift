@@ -124,6 +124,15 @@ import Testing
                     #expect(readNext <= 300, "\(testCase) after a cursor read \(readNext) rows")
                 }
             }
+            // A time range reads only its months' partitions, in the custom and the generic plan.
+            let day = try ListRequest(
+                [("occurred_gte", "2026-03-10T00:00:00Z"), ("occurred_lt", "2026-03-11T00:00:00Z"), ("limit", "20")], resource: "events",
+                filters: ListResource.events.filters, cursors: Self.signer)
+            #expect(try await page(.events, day, pool: pool).count == 21)
+            #expect(try await partitionsRead(day, pool: pool) == ["events_2026_03"])
+            let partitions = try await pool.query("SELECT count(*)::int8 FROM pg_inherits WHERE inhparent = 'billing.events'::regclass")
+                .rows[0].decode(Int64.self, at: 0)
+            #expect(partitions > 10)
             await pool.close()
         }
     }
@@ -146,15 +155,14 @@ import Testing
         try await pool.query(QueryStore.listQuery(resource, request)).compactMap { try $0.decode(String?.self, at: 3) }
     }
 
-    /// Rows of the list's table that the page's plan read (returned by its scans or removed by their
-    /// filters), the more of two plans: the one made for the values, and the generic one a cached
+    /// The two plans of the page, run: the one made for the values, and the generic one a cached
     /// prepared statement switches to after five runs (the service's statement cache prepares).
-    func rowsRead(_ resource: ListResource, _ request: ListRequest, pool: PostgresPool) async throws -> Int {
+    func plans(_ resource: ListResource, _ request: ListRequest, pool: PostgresPool) async throws -> [[String: Any]] {
         let query = QueryStore.listQuery(resource, request)
         let values = query.binds.map { PostgresQuery.quoteLiteral(String(decoding: $0.bytes ?? [], as: UTF8.self)) }
         let types = values.isEmpty ? "" : "(" + Array(repeating: "text", count: values.count).joined(separator: ", ") + ")"
         let arguments = values.isEmpty ? "" : "(" + values.joined(separator: ", ") + ")"
-        let plans = try await pool.withConnection { connection in
+        let texts = try await pool.withConnection { connection in
             let custom = try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql, binds: query.binds))
                 .first!.decode(String.self, at: 0)
             _ = try await connection.simpleQuery(
@@ -170,17 +178,32 @@ import Testing
             _ = try await connection.simpleQuery(unsafeSQL: "DEALLOCATE page; RESET plan_cache_mode")
             return [custom, generic]
         }
-        func read(_ node: [String: Any]) -> Int {
-            var rows = 0
-            if node["Relation Name"] as? String == resource.name {
-                let loops = node["Actual Loops"] as? Int ?? 1
-                rows += ((node["Actual Rows"] as? Int ?? 0) + (node["Rows Removed by Filter"] as? Int ?? 0)) * loops
-            }
-            return rows + (node["Plans"] as? [[String: Any]] ?? []).map(read).reduce(0, +)
-        }
-        return try plans.map { text in
+        return try texts.map { text in
             let plan = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
-            return read(try #require(plan.first?["Plan"] as? [String: Any]))
+            return try #require(plan.first?["Plan"] as? [String: Any])
+        }
+    }
+
+    /// Every node of `plan` that scanned the list's table or one of its partitions (`events_…`) at
+    /// least once.
+    func scans(_ resource: ListResource, _ node: [String: Any]) -> [[String: Any]] {
+        let name = node["Relation Name"] as? String ?? ""
+        let own = (name == resource.name || name.hasPrefix(resource.name + "_")) && (node["Actual Loops"] as? Int ?? 0) > 0 ? [node] : []
+        return own + (node["Plans"] as? [[String: Any]] ?? []).flatMap { scans(resource, $0) }
+    }
+
+    /// Rows of the list's table that the page's plans read (returned by their scans or removed by
+    /// their filters), the more of the two.
+    func rowsRead(_ resource: ListResource, _ request: ListRequest, pool: PostgresPool) async throws -> Int {
+        try await plans(resource, request, pool: pool).map { plan in
+            scans(resource, plan).reduce(0) { total, node in
+                total + ((node["Actual Rows"] as? Int ?? 0) + (node["Rows Removed by Filter"] as? Int ?? 0)) * (node["Actual Loops"] as? Int ?? 1)
+            }
         }.max() ?? 0
+    }
+
+    /// The partitions of the log that either plan of the page read.
+    func partitionsRead(_ request: ListRequest, pool: PostgresPool) async throws -> Set<String> {
+        Set(try await plans(.events, request, pool: pool).flatMap { scans(.events, $0) }.compactMap { $0["Relation Name"] as? String })
     }
 }

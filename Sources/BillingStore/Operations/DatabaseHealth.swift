@@ -58,7 +58,10 @@ public struct DatabaseHealth: Sendable {
     public static func isUnavailable(_ error: any Error) -> Bool {
         if error is PostgresPoolError { return true }
         guard let error = PostgresError.cause(of: error) else { return false }
+        // A table or column this build writes is missing: the schema is behind the build (a
+        // receiver started with --no-migrate before `migrate` ran), which a retry outlives.
         return error.isConnectionLoss || error.code.sqlClass == "53" || error.code == .readOnlySQLTransaction
+            || error.code == .undefinedTable || error.code == "42703"
     }
 
     /// Checks the database, giving up after `timeout` so a hung server reads as not ready.

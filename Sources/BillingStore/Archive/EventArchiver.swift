@@ -96,6 +96,7 @@ public struct EventArchiver: Sendable {
         do {
             return try connection.transaction {
                 try connection.execute("SET LOCAL lock_timeout = '30s'")
+                try connection.execute("SELECT pg_advisory_xact_lock(\(ArchiveSnapshot.lockKey))")
                 try connection.execute("LOCK TABLE billing.\(identifier: month.table) IN SHARE MODE")
                 try EventArchiveChecks.requireApplied(month, on: connection)
                 let previous =

@@ -37,10 +37,12 @@ public enum ProjectionRebuilder {
     }
 
     private static func rebuild(_ projection: Projection, batchSize: Int, on connection: isolated PostgresConnection) throws -> Report {
+        try connection.execute("SELECT pg_advisory_lock_shared(\(ArchiveSnapshot.lockKey))")
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock_shared(\(ArchiveSnapshot.lockKey))") }
         try createScratchTables(projection.tables, on: connection)
         try ArchiveSnapshot.seed(projection.tables, on: connection)
         var report = Report(projection: projection, applied: 0, deadLetters: 0, checkpoint: .start, elapsed: .zero)
-        let filter = ArchiveSnapshot.notCovered
+        let filter = try ArchiveSnapshot.notCovered(on: connection)
         try catchUp(&report, batchSize: batchSize, inTransaction: false, filter: filter, on: connection)
         try connection.transaction {
             try ProjectionRunner.lockBatches(of: projection, on: connection)

@@ -122,9 +122,13 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     }
 
     /// True when the server rolled the transaction back because of concurrent transactions
-    /// (deadlock, serialization failure): running the same transaction again may succeed.
+    /// (deadlock, serialization failure, a row routed to a default partition while a concurrent
+    /// transaction attached the partition for it): running the same transaction again may succeed.
     public var isTransactionConflict: Bool {
         code == .deadlockDetected || code == .serializationFailure
+            // A partition constraint has no name, unlike every CHECK constraint (and the message
+            // text follows the server's language).
+            || (code == .checkViolation && constraint == nil && table != nil)
     }
 
     public var description: String {

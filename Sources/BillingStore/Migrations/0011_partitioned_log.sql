@@ -126,6 +126,13 @@ COMMENT ON TABLE billing.event_archives IS 'Months of the log written to an arch
 -- rows of a range refuses a new partition for it). CREATE TABLE + ATTACH takes SHARE UPDATE
 -- EXCLUSIVE on billing.events, so inserts go on meanwhile (CREATE TABLE … PARTITION OF would wait
 -- for them and block them). Returns true when it created the partition.
+--
+-- Moving rows races with two things, so both are locked out for the transaction's few
+-- milliseconds: inserts into the default partition (EXCLUSIVE: reads go on; a row committed between
+-- a copy and a delete would be lost, and one added before ATTACH would make it fail), and the
+-- projectors' commit-order reads, which take this advisory lock shared before each read
+-- (EventLogReader): a read planned before the ATTACH commits but run after it would see the rows
+-- neither in the default partition nor in the new one, and could move its checkpoint past them.
 CREATE FUNCTION billing.create_event_month(month date) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
     first timestamptz := date_trunc('month', month::timestamp) AT TIME ZONE 'UTC';
@@ -134,6 +141,9 @@ DECLARE
     default_partition regclass := to_regclass('billing.events_default');
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('billing-events/event-partitions', 0));
+    IF default_partition IS NOT NULL THEN
+        LOCK TABLE billing.events_default IN EXCLUSIVE MODE;
+    END IF;
     IF EXISTS (SELECT 1 FROM pg_inherits i
                JOIN pg_class c ON c.oid = i.inhrelid
                WHERE i.inhparent = 'billing.events'::regclass AND c.oid IS DISTINCT FROM default_partition
@@ -142,12 +152,11 @@ BEGIN
     END IF;
     EXECUTE format('CREATE TABLE billing.%I (LIKE billing.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
     IF default_partition IS NOT NULL THEN
-        EXECUTE format('INSERT INTO billing.%I SELECT * FROM ONLY billing.events_default
-                        WHERE billing.event_time(occurred_at, received_at) >= $1 AND billing.event_time(occurred_at, received_at) < $2',
-                       name) USING first, next;
         PERFORM set_config('billing.moving_events', 'on', true);
-        DELETE FROM ONLY billing.events_default
-        WHERE billing.event_time(occurred_at, received_at) >= first AND billing.event_time(occurred_at, received_at) < next;
+        EXECUTE format('WITH moved AS (DELETE FROM ONLY billing.events_default
+                                       WHERE billing.event_time(occurred_at, received_at) >= $1
+                                         AND billing.event_time(occurred_at, received_at) < $2 RETURNING *)
+                        INSERT INTO billing.%I SELECT * FROM moved', name) USING first, next;
         PERFORM set_config('billing.moving_events', 'off', true);
     END IF;
     EXECUTE format('ALTER TABLE billing.events ATTACH PARTITION billing.%I FOR VALUES FROM (%L) TO (%L)', name, first, next);

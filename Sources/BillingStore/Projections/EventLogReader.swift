@@ -59,18 +59,23 @@ struct LogScan: Sendable {
 /// rolled back, so no event can later appear behind a checkpoint. A long-open transaction anywhere
 /// in the cluster holds the horizon back (the reader waits; it never skips).
 public enum EventLogReader {
-    /// Up to `limit` events after `checkpoint`, oldest first.
+    /// Up to `limit` events after `checkpoint`, oldest first, read in a transaction of its own.
     public static func read(after checkpoint: LogCheckpoint, limit: Int, on connection: isolated PostgresConnection) throws -> [StoredEvent] {
-        try scan(after: checkpoint, limit: limit, filter: "true", on: connection).events
+        try connection.transaction { try scan(after: checkpoint, limit: limit, filter: "true", on: connection).events }
     }
 
     /// Up to `limit` events matching `filter` (a condition over `billing.events`) after
     /// `checkpoint`, with the scan's end and whether newer events wait above the horizon — all
-    /// from one statement, so one snapshot. Every part is ordered by the (transaction id, position)
+    /// from one statement, so one snapshot. Call it inside a transaction: it holds the partition
+    /// maintenance lock shared until the transaction ends. Every part is ordered by the (transaction id, position)
     /// index and compares with the horizon as a scalar, so the planner bounds each by the index
     /// (a `LIMIT 1` without `ORDER BY` was planned as a sequential scan of the whole log).
     static func scan(after checkpoint: LogCheckpoint, limit: Int, filter: PostgresQuery, on connection: isolated PostgresConnection) throws -> LogScan
     {
+        // Not while rows move out of the default partition (billing.create_event_month): a read
+        // planned before that move commits and run after it would see them in no partition. A
+        // statement of its own, so the read is planned after the lock is granted.
+        try connection.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended('billing-events/event-partitions', 0))")
         let after: PostgresQuery = "(transaction_id, position) > (\(String(checkpoint.transactionID))::xid8, \(checkpoint.position))"
         let columns = EventsTable.readColumns
         let padding = EventsTable.readPadding

@@ -4,8 +4,12 @@ import Postgres
 /// The monthly partitions of `billing.events` (migration 0011): created ahead of need by the
 /// receivers (every minute: this month and the next two, and any month an event fell into the
 /// default partition for), by the backfill (the months of each batch, before it is written) and
-/// by `migrate`. An insert never waits for this: an event of a month without a partition lands
-/// in `billing.events_default` and is moved into its month's partition at the next run.
+/// by `migrate`. No insert fails for want of a partition: an event of a month without one lands in
+/// `billing.events_default` and is moved into its month's partition at the next run. While rows
+/// move (milliseconds), inserts into the default partition and the projectors' reads wait; an
+/// insert routed to the default partition just before the new month was attached is refused with
+/// a partition-constraint violation, which the writers' transactions retry
+/// (``PostgresError/isTransactionConflict``).
 public enum EventPartitions {
     /// One partition of the log, or an archived month without one.
     public struct Partition: Sendable, Equatable {

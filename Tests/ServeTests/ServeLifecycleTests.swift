@@ -159,7 +159,9 @@ import Testing
             for index in 40..<60 {
                 #expect(try await ServeSupport.mintcash(survivor, eventID: "p-\(index)").status == 200)
             }
-            #expect(try await ServeSupport.eventually { try await applied() == 60 }, "payments did not apply 60 events")
+            #expect(
+                try await ServeSupport.eventually { try await applied() == 60 },
+                "payments did not apply 60 events; the survivor's log: \(survivor.log.suffix(4000))")
             let after = try await pool.query("SELECT events_applied, owner FROM billing.projection_checkpoints WHERE name = 'payments'")
                 .map { try $0.decode((Int64, String).self) }
             #expect(after.first?.0 == 60)

@@ -121,6 +121,25 @@ CREATE TABLE billing.event_archives (
 );
 COMMENT ON TABLE billing.event_archives IS 'Months of the log written to an archive file by billing-events archive and dropped';
 
+-- Whether partition `partition` covers all of [first, next) (its bound, read from the catalogue).
+CREATE FUNCTION billing.partition_covers(partition oid, first timestamptz, next timestamptz) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN b.bound LIKE 'FOR VALUES FROM (MINVALUE) TO (%' THEN next <= substring(b.bound FROM 'TO \(''(.*)''\)')::timestamptz
+        WHEN b.bound LIKE 'FOR VALUES FROM (''%' THEN
+            first >= substring(b.bound FROM 'FROM \(''([^'']*)''\)')::timestamptz
+            AND next <= substring(b.bound FROM 'TO \(''([^'']*)''\)')::timestamptz
+        ELSE false END
+    FROM (SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_class c WHERE c.oid = partition) b
+$$;
+
+-- Whether a partition other than the default one covers all of [first, next).
+CREATE FUNCTION billing.event_month_exists(first timestamptz, next timestamptz) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                   WHERE i.inhparent = 'billing.events'::regclass AND c.relname <> 'events_default'
+                     AND billing.partition_covers(c.oid, first, next))
+$$;
+
 -- Creates the partition of the month that starts at `month` unless a partition already covers it,
 -- moving the default partition's rows of that month into it first (a DEFAULT partition that holds
 -- rows of a range refuses a new partition for it). CREATE TABLE + ATTACH takes SHARE UPDATE
@@ -140,15 +159,17 @@ DECLARE
     name text := format('events_%s', to_char(date_trunc('month', month::timestamp), 'YYYY_MM'));
     default_partition regclass := to_regclass('billing.events_default');
 BEGIN
+    -- Checked before any lock (the receivers call this every minute for months that exist), and
+    -- again under the lock.
+    IF billing.event_month_exists(first, next) THEN
+        RETURN false;
+    END IF;
     PERFORM pg_advisory_xact_lock(hashtextextended('billing-events/event-partitions', 0));
+    IF billing.event_month_exists(first, next) THEN
+        RETURN false;
+    END IF;
     IF default_partition IS NOT NULL THEN
         LOCK TABLE billing.events_default IN EXCLUSIVE MODE;
-    END IF;
-    IF EXISTS (SELECT 1 FROM pg_inherits i
-               JOIN pg_class c ON c.oid = i.inhrelid
-               WHERE i.inhparent = 'billing.events'::regclass AND c.oid IS DISTINCT FROM default_partition
-                 AND billing.partition_covers(c.oid, first, next)) THEN
-        RETURN false;
     END IF;
     EXECUTE format('CREATE TABLE billing.%I (LIKE billing.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
     IF default_partition IS NOT NULL THEN
@@ -164,18 +185,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION billing.create_event_month(date) IS
     'Creates the log partition of a month (moving its rows out of the default partition); false when one covers it already';
-
--- Whether partition `partition` covers all of [first, next) (its bound, read from the catalogue).
-CREATE FUNCTION billing.partition_covers(partition oid, first timestamptz, next timestamptz) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT CASE
-        WHEN b.bound LIKE 'FOR VALUES FROM (MINVALUE) TO (%' THEN next <= substring(b.bound FROM 'TO \(''(.*)''\)')::timestamptz
-        WHEN b.bound LIKE 'FOR VALUES FROM (''%' THEN
-            first >= substring(b.bound FROM 'FROM \(''([^'']*)''\)')::timestamptz
-            AND next <= substring(b.bound FROM 'TO \(''([^'']*)''\)')::timestamptz
-        ELSE false END
-    FROM (SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_class c WHERE c.oid = partition) b
-$$;
 
 -- The months of the default partition and of [now, now + ahead months) get their partitions.
 CREATE FUNCTION billing.ensure_event_partitions(ahead integer DEFAULT 2) RETURNS integer LANGUAGE plpgsql AS $$

@@ -57,14 +57,16 @@ enum EventArchiveChecks {
             }
         }
         guard refusals.isEmpty else {
-            throw EventArchiveError("nothing was archived: " + refusals.joined(separator: "; "))
+            throw EventArchiveError("nothing was archived: " + refusals.joined(separator: "; "), code: .refused)
         }
         return months
     }
 
     /// Throws unless every projection has applied every event of `month`.
     static func requireApplied(_ month: Month, on connection: isolated PostgresConnection) throws {
-        if let reason = try notApplied(month, on: connection) { throw EventArchiveError("nothing of \(month.name) was archived: \(reason)") }
+        if let reason = try notApplied(month, on: connection) {
+            throw EventArchiveError("nothing of \(month.name) was archived: \(reason)", code: .refused)
+        }
     }
 
     private static func notApplied(_ month: Month, on connection: isolated PostgresConnection) throws -> String? {

@@ -42,7 +42,7 @@ enum EventArchiveFile {
         init(path: String, month: String) throws {
             self.path = path
             guard FileManager.default.createFile(atPath: path + ".partial", contents: nil) else {
-                throw EventArchiveError("cannot create \(path).partial")
+                throw EventArchiveError("cannot create \(path).partial", code: .failed)
             }
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path + ".partial"))
             deflater = try GzipDeflater()

@@ -118,7 +118,7 @@ public struct EventArchiver: Sendable {
                 let sha256 = try writer.finish()
                 let contents = try EventArchiveFile.read(path)
                 guard contents.sha256 == sha256, contents.month == month.name, contents.sections.map(\.rows) == sections.map(\.1) else {
-                    throw EventArchiveError("\(path) did not read back as written; the month was not dropped")
+                    throw EventArchiveError("\(path) did not read back as written; the month was not dropped", code: .failed)
                 }
                 try connection.execute("DROP TABLE billing.\(identifier: month.table)")
                 let bytes = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)

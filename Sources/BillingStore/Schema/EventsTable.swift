@@ -51,10 +51,10 @@ enum EventsTable {
     }
 
     /// Appends one event, every value bound, returning its `id, position`; no row when the log
-    /// already holds it (see ``append(from:returning:)``).
+    /// already holds it (see ``append(from:returning:order:select:)``).
     static func insert(_ event: NormalizedEvent, _ delivery: IncomingDelivery) -> PostgresQuery {
-        // Built as one interpolation (no renumbering): the hot path of every webhook, and the same
-        // text each time, so the prepared statement is reused.
+        // The hot path of every webhook: the values as one interpolation, and the same text each
+        // time, so the prepared statement is reused.
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 1024, interpolationCount: written.count)
         sql.appendLiteral("SELECT ")
         for (index, (column, value)) in zip(written, values(event, delivery)).enumerated() {
@@ -74,6 +74,7 @@ enum EventsTable {
         }
         return append(from: PostgresQuery(stringInterpolation: sql), returning: "id, position")
     }
+
     /// The condition that selects event `id` as `t`: through the key table, which gives its
     /// position and event time, so only its month's partition is read (by `events_position`).
     static func located(_ id: UUID) -> PostgresQuery {

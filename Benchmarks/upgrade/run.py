@@ -114,7 +114,7 @@ try:
         phases[phase].append((latency, status))
     acked = [event for _, _, status, event in results if status == 200]
     stored = {}
-    for line in cluster.psql("upgrade", "SELECT dedupe_key || ' ' || count(*) FROM billing.events WHERE channel = 'webhook' GROUP BY 1").splitlines():
+    for line in cluster.psql("upgrade", "SELECT dedupe_key || ' ' || count(*) FROM billing.events WHERE channel = 'webhook' GROUP BY dedupe_key").splitlines():
         key, n = line.rsplit(" ", 1)
         stored[key] = int(n)
     lost = [event for event in acked if stored.get(event, 0) == 0]

@@ -37,10 +37,14 @@ public enum EventPartitions {
     }
 
     /// Creates the partitions of this month and the next `ahead` months, and of every month found
-    /// in the default partition (moving its rows); returns how many were created.
+    /// in the default partition (moving its rows); returns how many were created (0 on a schema
+    /// older than migration 0011, which has no partitions).
     @discardableResult
     public static func ensure(ahead: Int = 2, on connection: isolated PostgresConnection) throws -> Int {
-        try connection.transaction {
+        let partitioned = try connection.execute("SELECT to_regproc('billing.ensure_event_partitions') IS NOT NULL").rows[0]
+            .decode(Bool.self, at: 0)
+        guard partitioned else { return 0 }
+        return try connection.transaction {
             try connection.execute("SELECT billing.ensure_event_partitions(\(ahead)::integer)").rows[0].decode(Int.self, at: 0)
         }
     }

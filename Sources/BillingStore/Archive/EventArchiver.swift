@@ -120,7 +120,15 @@ public struct EventArchiver: Sendable {
                 guard contents.sha256 == sha256, contents.month == month.name, contents.sections.map(\.rows) == sections.map(\.1) else {
                     throw EventArchiveError("\(path) did not read back as written; the month was not dropped", code: .failed)
                 }
-                try connection.execute("DROP TABLE billing.\(identifier: month.table)")
+                // Dropping a partition takes ACCESS EXCLUSIVE on the log, and every insert queues
+                // behind a waiting request: wait briefly, and leave the month for a quieter moment.
+                try connection.execute("SET LOCAL lock_timeout = '5s'")
+                do {
+                    try connection.execute("DROP TABLE billing.\(identifier: month.table)")
+                } catch  where EventPartitions.gaveUp(error) {
+                    throw EventArchiveError(
+                        "\(month.name) was not archived: a long query kept the log busy for 5 s; run the command again", code: .refused)
+                }
                 let bytes = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
                 try connection.execute(
                     """

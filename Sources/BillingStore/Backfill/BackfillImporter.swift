@@ -228,7 +228,11 @@ public struct BackfillImporter: Sendable {
     ) async throws -> BackfillCounts {
         try await connection.perform { connection in
             // Its own transaction, before the batch's: history lands in its months' partitions.
-            try EventPartitions.ensure(monthsOf: staged.months, on: connection)
+            // A month that cannot be created now (a long query holds the default partition) is
+            // created by the receivers later; its events wait in the default partition meanwhile.
+            do {
+                try EventPartitions.ensure(monthsOf: staged.months, on: connection)
+            } catch  where EventPartitions.gaveUp(error) {}
             return try connection.transaction(retryingConflicts: 5) {
                 let (inserted, snapshots) = try BackfillStaging.merge(staged, on: connection)
                 let counts = Self.counts(of: staged, inserted: inserted, snapshots: snapshots)

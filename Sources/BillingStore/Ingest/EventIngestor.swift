@@ -173,7 +173,8 @@ public actor EventIngestor: Service {
             let created = try await ensurePartitions()
             if created > 0 { logger.info("created log partitions", metadata: ["created": "\(created)"]) }
         } catch {
-            logger.warning("log partitions not checked", metadata: ["error": "\(error)"])
+            let reason = EventPartitions.gaveUp(error) ? "a long query holds the default partition; trying again in a minute" : "\(error)"
+            logger.warning("log partitions not checked", metadata: ["error": "\(reason)"])
         }
     }
 

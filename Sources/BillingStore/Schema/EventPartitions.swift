@@ -45,7 +45,8 @@ public enum EventPartitions {
             .decode(Bool.self, at: 0)
         guard partitioned else { return 0 }
         return try connection.transaction {
-            try connection.execute("SELECT billing.ensure_event_partitions(\(ahead)::integer)").rows[0].decode(Int.self, at: 0)
+            try connection.execute(Self.lockTimeout)
+            return try connection.execute("SELECT billing.ensure_event_partitions(\(ahead)::integer)").rows[0].decode(Int.self, at: 0)
         }
     }
 
@@ -55,7 +56,8 @@ public enum EventPartitions {
         let months = Set(times.map(Self.month(of:))).sorted()
         guard !months.isEmpty else { return 0 }
         return try connection.transaction {
-            try connection.execute(
+            try connection.execute(Self.lockTimeout)
+            return try connection.execute(
                 """
                 SELECT count(*) FILTER (WHERE billing.create_event_month((m AT TIME ZONE 'UTC')::date))::int8
                 FROM unnest(\(months)::timestamptz[]) AS m
@@ -63,6 +65,16 @@ public enum EventPartitions {
             ).rows[0].decode(Int.self, at: 0)
         }
     }
+
+    /// How long creating a month may wait for its locks. Attaching a partition takes ACCESS
+    /// EXCLUSIVE on the default partition, which waits for every query reading it (an analyst's
+    /// long transaction over `billing.events`), and while it waits, inserts into the default
+    /// partition and the projectors' reads queue behind it. So it gives up after 2 s (SQLSTATE
+    /// 55P03) and the next minute's run tries again; events meanwhile wait in the default partition.
+    static let lockTimeout: PostgresQuery = "SET LOCAL lock_timeout = '2s'"
+
+    /// True for the error of a run that gave up waiting for its locks (``lockTimeout``).
+    public static func gaveUp(_ error: any Error) -> Bool { PostgresError.cause(of: error)?.code == "55P03" }
 
     /// The partitions and archived months, oldest month first (legacy and default last); `exact`
     /// counts every partition's events instead of taking the planner's estimate.

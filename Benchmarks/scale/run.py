@@ -26,14 +26,10 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "Faults"))
 from harness import SECRETS, Cluster, Service, run_command  # noqa: E402
 
 binary = os.environ.get("BENCH_BINARY") or os.path.join(ROOT, ".build", "release", "billing-events")
-sizes = [int(a) for a in sys.argv[1:]] or [1_000_000, 10_000_000]
+sizes = [int(a) for a in sys.argv[1:] if a.isdigit()] or [1_000_000, 10_000_000]
 seconds = int(os.environ.get("BENCH_SECONDS", "10"))
 scratch = tempfile.mkdtemp(prefix="billing-events-scale-")
 os.chmod(scratch, 0o755)
-free = shutil.disk_usage(scratch).free
-needed = max(sizes) * 3300 + 4 * 10**9
-if free < needed:
-    sys.exit(f"bench-scale: {max(sizes)} events need about {needed / 1e9:.0f} GB free, {free / 1e9:.0f} GB are")
 
 now = datetime.now(timezone.utc)
 this_month = datetime(now.year, now.month, 1, tzinfo=timezone.utc)
@@ -113,6 +109,62 @@ def wrk(port, path, connections, token=None, script=None, env=None):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), latency("50%"), latency("99%")
 
 
+def serving(cluster, db):
+    """HTTP ingest and the API's pages, from `serve --role receiver,api` on the log of `db`."""
+    figures = {}
+    api = Service(binary, cluster, db, scratch, role="receiver,api")
+    api.wait_ready(120)
+    token = run_command(binary, cluster, db, "api-keys", "create", "--name", "bench").stdout.split()[-1]
+    requests = os.path.join(scratch, "requests.tsv")
+    env = dict(os.environ, **SECRETS)
+    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "receiver", "make_requests.py"), str(seconds * 8000), requests],
+                   env=env, check=True)
+    figures["HTTP ingest events/s, p50, p99 ms"] = wrk(api.port, "/", 64, script=os.path.join(ROOT, "Benchmarks", "receiver", "requests.lua"),
+                                                       env=dict(env, BENCH_REQUESTS=requests, BENCH_THREADS="2"))
+    deep = (start + timedelta(seconds=span * 0.1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day = start + timedelta(seconds=span * 0.5)
+    for label, path in [("/v1/payments first page", "/v1/payments?limit=20"), ("/v1/events first page", "/v1/events?limit=20"),
+                        ("/v1/events 90% deep", f"/v1/events?limit=20&occurred_lt={deep}"),
+                        ("/v1/events one day", f"/v1/events?limit=100&occurred_gte={day:%Y-%m-%dT00:00:00Z}&occurred_lt={day + timedelta(days=1):%Y-%m-%dT00:00:00Z}")]:
+        figures[f"{label} req/s, p50, p99 ms"] = wrk(api.port, path, 16, token=token)
+    api.stop()
+    return figures
+
+
+def analytics(cluster, db):
+    """Every example query of docs/analytics.md, best of three, in ms."""
+    figures = {}
+    text = open(os.path.join(ROOT, "docs", "analytics.md")).read()
+    for name, sql in re.findall(r"<!-- example: (.+?) -->\s*```sql\n(.*?)\n```", text, re.S):
+        best = None
+        for _ in range(3):
+            out = subprocess.run(["psql", "-h", cluster.socket, "-U", "postgres", "-d", db, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                  "-c", "\\timing on", "-c", sql], capture_output=True, text=True, timeout=3600)
+            ms = [float(x) for x in re.findall(r"Time: ([\d.]+) ms", out.stdout)]
+            best = min(best or ms[-1], ms[-1]) if ms else best
+        figures[f"analytics {name} ms"] = best
+    return figures
+
+
+def archiving(cluster, db):
+    """`archive` of the oldest month and `restore` of its file."""
+    figures = {}
+    archive_dir = os.path.join(scratch, "archive")
+    oldest = start.strftime("%Y-%m")
+    following = (start + timedelta(days=32)).strftime("%Y-%m")
+    out, figures["archive one month s"] = timed("archive", lambda: run_command(
+        binary, cluster, db, "archive", "--before", following, "--output", archive_dir, "--quiet-hours", "0", timeout=7200))
+    if out.returncode != 0:
+        raise SystemExit(f"bench-scale: archive failed: {out.stderr[-2000:]}")
+    figures["events in that month"] = float(re.search(r"archived \S+: (\d+) events", out.stdout).group(1))
+    file = os.path.join(archive_dir, f"billing-events-{oldest}.tsv.gz")
+    out, figures["restore one month s"] = timed("restore", lambda: run_command(binary, cluster, db, "restore", file, timeout=7200))
+    if out.returncode != 0:
+        raise SystemExit(f"bench-scale: restore failed: {out.stderr[-2000:]}")
+    shutil.rmtree(archive_dir)
+    return figures
+
+
 def measure(cluster, size):
     figures = {}
     db = cluster.create_database(f"scale_{size}")
@@ -153,57 +205,15 @@ def measure(cluster, size):
     projector.stop()
     _, figures["rebuild s"] = timed("rebuild", lambda: run_command(binary, cluster, db, "projections", "rebuild", timeout=14400))
 
-    api = Service(binary, cluster, db, scratch, role="receiver,api")
-    api.wait_ready(120)
-    token = run_command(binary, cluster, db, "api-keys", "create", "--name", "bench").stdout.split()[-1]
-    requests = os.path.join(scratch, "requests.tsv")
-    env = dict(os.environ, **SECRETS)
-    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "receiver", "make_requests.py"), str(seconds * 8000), requests],
-                   env=env, check=True)
-    figures["HTTP ingest events/s, p50, p99 ms"] = wrk(api.port, "/", 64, script=os.path.join(ROOT, "Benchmarks", "receiver", "requests.lua"),
-                                                       env=dict(env, BENCH_REQUESTS=requests, BENCH_THREADS="2"))
-    deep = (start + timedelta(seconds=span * 0.1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    day = start + timedelta(seconds=span * 0.5)
-    for label, path in [("/v1/payments first page", "/v1/payments?limit=20"), ("/v1/events first page", "/v1/events?limit=20"),
-                        ("/v1/events 90% deep", f"/v1/events?limit=20&occurred_lt={deep}"),
-                        ("/v1/events one day", f"/v1/events?limit=100&occurred_gte={day:%Y-%m-%dT00:00:00Z}&occurred_lt={day + timedelta(days=1):%Y-%m-%dT00:00:00Z}")]:
-        figures[f"{label} req/s, p50, p99 ms"] = wrk(api.port, path, 16, token=token)
-    api.stop()
-
-    text = open(os.path.join(ROOT, "docs", "analytics.md")).read()
-    for name, sql in re.findall(r"<!-- example: (.+?) -->\s*```sql\n(.*?)\n```", text, re.S):
-        best = None
-        for _ in range(3):
-            out = subprocess.run(["psql", "-h", cluster.socket, "-U", "postgres", "-d", db, "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                                  "-c", "\\timing on", "-c", sql], capture_output=True, text=True, timeout=3600)
-            ms = [float(x) for x in re.findall(r"Time: ([\d.]+) ms", out.stdout)]
-            best = min(best or ms[-1], ms[-1]) if ms else best
-        figures[f"analytics {name} ms"] = best
-
-    archive_dir = os.path.join(scratch, "archive")
-    oldest = start.strftime("%Y-%m")
-    following = (start + timedelta(days=32)).strftime("%Y-%m")
-    out, figures["archive one month s"] = timed("archive", lambda: run_command(
-        binary, cluster, db, "archive", "--before", following, "--output", archive_dir, "--quiet-hours", "0", timeout=7200))
-    if out.returncode != 0:
-        raise SystemExit(f"bench-scale: archive failed: {out.stderr[-2000:]}")
-    figures["events in that month"] = float(re.search(r"archived \S+: (\d+) events", out.stdout).group(1))
-    file = os.path.join(archive_dir, f"billing-events-{oldest}.tsv.gz")
-    out, figures["restore one month s"] = timed("restore", lambda: run_command(binary, cluster, db, "restore", file, timeout=7200))
-    if out.returncode != 0:
-        raise SystemExit(f"bench-scale: restore failed: {out.stderr[-2000:]}")
-    shutil.rmtree(archive_dir)
+    figures.update(serving(cluster, db))
+    figures.update(analytics(cluster, db))
+    figures.update(archiving(cluster, db))
     cluster.psql("postgres", f"DROP DATABASE {db}", timeout=600)
     return figures
 
 
-cluster = Cluster(os.path.join(scratch, "cluster"))
-try:
-    cluster.stop()
-    with open(os.path.join(cluster.data, "postgresql.conf"), "a") as conf:
-        conf.write("shared_buffers = 1GB\nmax_wal_size = 8GB\ncheckpoint_timeout = 15min\nmaintenance_work_mem = 512MB\n")
-    cluster.start()
-    results = [(size, measure(cluster, size)) for size in sizes]
+def report(results):
+    """The table of every size's figures and the ratio of the last to the first."""
     print()
     print("| figure | " + " | ".join(f"{size:,} events" for size, _ in results) + (" | ratio |" if len(results) > 1 else " |"))
     print("|---|" + "---|" * len(results) + ("---|" if len(results) > 1 else ""))
@@ -216,9 +226,30 @@ try:
         if len(results) > 1:
             first, last = results[0][1].get(key), results[-1][1].get(key)
             a, b = (first[-1], last[-1]) if isinstance(first, tuple) else (first, last)
-            ratio = f" {b / a:.2f} |" if a else " - |"
+            ratio = f" {b / a:.2f} |" if a and b is not None else " - |"
         print(f"| {key} | " + " | ".join(cells) + " |" + ratio)
-    print("\n(ratios: for rates and sizes the larger run over the smaller; for tuples, of the p99)")
-finally:
-    cluster.destroy()
-    shutil.rmtree(scratch, ignore_errors=True)
+    print("\n(ratios: for rates and sizes the larger run over the smaller; for tuples, of the p99)", flush=True)
+
+
+def main():
+    free = shutil.disk_usage(scratch).free
+    needed = max(sizes) * 3300 + 4 * 10**9
+    if free < needed:
+        sys.exit(f"bench-scale: {max(sizes)} events need about {needed / 1e9:.0f} GB free, {free / 1e9:.0f} GB are")
+    cluster = Cluster(os.path.join(scratch, "cluster"))
+    try:
+        cluster.stop()
+        with open(os.path.join(cluster.data, "postgresql.conf"), "a") as conf:
+            conf.write("shared_buffers = 1GB\nmax_wal_size = 8GB\ncheckpoint_timeout = 15min\nmaintenance_work_mem = 512MB\n")
+        cluster.start()
+        results = []
+        for size in sizes:
+            results.append((size, measure(cluster, size)))
+            report(results)
+    finally:
+        cluster.destroy()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -35,6 +35,9 @@ import Testing
             #expect(try await RawHTTP.send(port: receiver.port, path: "/v1/customers", headers: [("Authorization", "Bearer \(token)")]).status == 200)
             #expect(try await RawHTTP.send(port: receiver.port, path: "/v1/customers").status == 401)
 
+            // The shared gauges are sampled at each scrape by a probe bounded at 2 s: on a loaded
+            // machine a scrape may keep the previous sample, so wait for one that has the log.
+            #expect(try await ServeSupport.eventually(timeout: .seconds(10)) { try await receiver.metrics()["billing_events_log_position"] == 3 })
             let metrics = try await receiver.metrics()
             func delivery(_ provider: String, _ outcome: String, _ reason: String = "") -> Double? {
                 metrics[#"billing_events_webhook_deliveries_total{provider="\#(provider)",outcome="\#(outcome)",reason="\#(reason)"}"#]
@@ -90,7 +93,10 @@ import Testing
             }
             #expect(projected[#"billing_events_projection_events_applied_total{projection="payments"}"#] == 3)
             #expect(projected.keys.allSatisfy { !$0.hasPrefix("billing_events_webhook_deliveries_total") })
-            #expect(try await receiver.metrics()[#"billing_events_projection_lag_events{projection="payments"}"#] == 0)
+            #expect(
+                try await ServeSupport.eventually(timeout: .seconds(10)) {
+                    try await receiver.metrics()[#"billing_events_projection_lag_events{projection="payments"}"#] == 0
+                })
 
             // An open writing transaction holds the projector's horizon back: the gauge shows its age.
             let analyst = try await PostgresConnection.connect(configuration, logger: TestDatabase.logger)

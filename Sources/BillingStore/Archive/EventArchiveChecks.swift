@@ -34,7 +34,11 @@ enum EventArchiveChecks {
     /// The monthly partitions before `before`, oldest first, after draining the default partition
     /// into its months; throws, naming every month and why, when one is still being written.
     static func archivable(before: Date, quietPeriod: Duration, on connection: isolated PostgresConnection) throws -> [Month] {
-        try EventPartitions.ensure(on: connection)
+        do {
+            try EventPartitions.ensure(on: connection)
+        } catch  where EventPartitions.gaveUp(error) {
+            throw EventArchiveError("nothing was archived: a long query holds the default partition; run the command again", code: .refused)
+        }
         let quiet = Date(timeIntervalSinceNow: -Double(quietPeriod.components.seconds))
         let names = try connection.execute(
             """

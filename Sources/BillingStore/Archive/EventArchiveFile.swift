@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Postgres
 
 /// The archive file of one month of the log: gzip-compressed text that `zcat` shows.
 ///
@@ -54,9 +55,9 @@ enum EventArchiveFile {
             try line("section \(section.name) \(section.columns.joined(separator: " "))")
         }
 
-        /// Appends one COPY text row (its line feed included).
-        func row(_ text: ArraySlice<UInt8>) throws {
-            pending.append(contentsOf: text)
+        /// Appends one row, as PostgreSQL's text output of each column, in COPY text format.
+        func row(_ values: [String?]) throws {
+            PostgresCopyWriter.appendTextRow(values, to: &pending)
             if pending.count >= 1 << 20 { try flush() }
         }
 

@@ -155,14 +155,11 @@ public struct EventArchiver: Sendable {
         let list = PostgresQuery.joined(columns.map { "\(identifier: $0)" }, separator: ", ")
         var after = Int64.min
         var count: Int64 = 0
-        var line: [UInt8] = []
         while true {
             let rows = try connection.execute(
                 "SELECT \(list) FROM billing.\(identifier: month.table) WHERE position > \(after) ORDER BY position LIMIT 2000")
             for row in rows {
-                line.removeAll(keepingCapacity: true)
-                PostgresCopyWriter.appendTextRow(row.values, to: &line)
-                try writer.row(line[...])
+                try writer.row(row.values)
                 after = try row.decode("position", as: Int64.self)
                 count += 1
             }
@@ -179,7 +176,6 @@ public struct EventArchiver: Sendable {
         defer { _ = try? connection.execute("CLOSE snapshot_rows") }
         var section: EventArchiveFile.Section?
         var count = 0
-        var line: [UInt8] = []
         while true {
             let rows = try connection.execute("FETCH 2000 FROM snapshot_rows")
             if section == nil {
@@ -187,9 +183,7 @@ public struct EventArchiver: Sendable {
                 try writer.begin(section!)
             }
             for row in rows {
-                line.removeAll(keepingCapacity: true)
-                PostgresCopyWriter.appendTextRow(row.values, to: &line)
-                try writer.row(line[...])
+                try writer.row(row.values)
                 count += 1
             }
             if rows.rows.count < 2000 { break }
